@@ -1,0 +1,57 @@
+"""Shared helpers for the benchmark scripts: timing, child processes, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def median_time(step, repeats: int, warmup: int = 1) -> float:
+    """Median wall time of ``step()`` in seconds, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def run_child(module: str, args: list[str], timeout: float = 600.0) -> dict:
+    """Run ``python -m module args`` in a fresh process and return the JSON it prints last.
+
+    Returns ``{"skipped": reason}`` when the child says it skipped or fails.
+    """
+    cmd = [sys.executable, "-m", module, *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          cwd=Path(__file__).resolve().parent.parent)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"skipped": f"exit {proc.returncode}: {tail[0]}"}
+    return json.loads(lines[-1])
+
+
+def write_json(path: str, rows) -> None:
+    """Write ``rows`` as JSON to ``path`` atomically (temp file + rename)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(rows, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, target)
+
+
+def fmt_ratio(ours: float, peer: float | None) -> str:
+    """``peer / ours`` as 'N.NNx' (how many times faster we are), or '-'."""
+    if not peer or not ours:
+        return "-"
+    return f"{peer / ours:.2f}x"

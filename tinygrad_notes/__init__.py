@@ -1,0 +1,33 @@
+"""tinygrad_notes: a small, fast, readable autodiff engine whose backward rules are the
+equations of a set of deep-learning notes.
+
+>>> from tinygrad_notes import Value
+>>> x = Value(3.0)
+>>> y = (x * x).tanh()
+>>> y.backward()
+>>> round(x.grad, 6)
+0.0
+"""
+
+from .creation import manual_seed, ones, randn, uniform, zeros
+from .functional import (abs, clip, concat, cross_entropy, exp, log, log_softmax, matmul, max, mean, mse,
+                         relu, reshape, sigmoid, softmax, sqrt, stack, sum, tanh, transpose)
+from .gradcheck import GradcheckError, gradcheck
+from .tape import Tape, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_detect_anomaly
+from .value import Value
+
+__version__ = "0.1.0"
+
+
+def zero_grad(values) -> None:
+    """Reset ``.grad`` of every Value in ``values`` (0.0 for scalars, None for tensors)."""
+    for v in values:
+        v.zero_grad()
+
+
+__all__ = [
+    "Value", "Tape", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "GradcheckError",
+    "detect_anomaly", "set_detect_anomaly", "zero_grad", "zeros", "ones", "randn", "uniform", "manual_seed",
+    "exp", "log", "sqrt", "abs", "clip", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "matmul",
+    "sum", "mean", "max", "reshape", "transpose", "concat", "stack", "mse", "cross_entropy", "__version__",
+]

@@ -1,0 +1,9 @@
+"""Differentiable ops, forward and backward side by side, grouped by family.
+
+Importing this package registers every op in :data:`registry.OPS`.
+"""
+
+from . import activation, arithmetic, elementwise, linalg, loss, reduce, shape  # noqa: F401
+from .registry import OPS, Op, lookup, register
+
+__all__ = ["OPS", "Op", "lookup", "register"]

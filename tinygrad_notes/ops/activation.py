@@ -1,0 +1,96 @@
+"""Activations sigma(z) of eq. 3.1-3.2 and their derivatives sigma'(z) used by BP1/BP2,
+plus softmax and log-softmax (numerically stable: the row maximum is subtracted)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .registry import register
+
+SIGMA_PRIME = ("BP1", "BP2")
+
+
+def _relu_fwd(x):
+    if type(x) is float:
+        return (x if x > 0.0 else 0.0), None
+    return np.maximum(x, 0), None
+
+
+def _relu_bwd(g, saved, x):
+    if type(x) is float:
+        return (g if x > 0.0 else 0.0,)
+    return (g * (x > 0),)
+
+
+RELU = register("relu", _relu_fwd, _relu_bwd, equations=SIGMA_PRIME)
+
+
+def _tanh_fwd(x):
+    out = math.tanh(x) if type(x) is float else np.tanh(x)
+    return out, out
+
+
+def _tanh_bwd(g, out, x):
+    return (g * (1.0 - out * out),)
+
+
+TANH = register("tanh", _tanh_fwd, _tanh_bwd, equations=SIGMA_PRIME)
+
+
+def _sigmoid_fwd(x):
+    if type(x) is float:
+        if x >= 0.0:
+            out = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            out = e / (1.0 + e)
+        return out, out
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return out, out
+
+
+def _sigmoid_bwd(g, out, x):
+    return (g * out * (1.0 - out),)
+
+
+SIGMOID = register("sigmoid", _sigmoid_fwd, _sigmoid_bwd, equations=SIGMA_PRIME)
+
+
+def _check_axis(x, axis, name):
+    if type(x) is float:
+        raise ValueError(f"{name} needs a tensor, got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for shape {x.shape}")
+
+
+def _softmax_fwd(x, axis=-1):
+    _check_axis(x, axis, "softmax")
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    return out, (out, axis)
+
+
+def _softmax_bwd(g, saved, x):
+    s, axis = saved
+    return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
+
+
+SOFTMAX = register("softmax", _softmax_fwd, _softmax_bwd)
+
+
+def _log_softmax_fwd(x, axis=-1):
+    _check_axis(x, axis, "log_softmax")
+    shifted = x - x.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return out, (out, axis)
+
+
+def _log_softmax_bwd(g, saved, x):
+    out, axis = saved
+    return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+LOG_SOFTMAX = register("log_softmax", _log_softmax_fwd, _log_softmax_bwd)
