@@ -228,9 +228,10 @@ MANY = _Many()
 
 def _freed_error(node) -> RuntimeError:
     return RuntimeError(
-        f"backward: the graph behind this value was freed by an earlier backward() "
-        f"(at op '{node._op}'); pass retain_graph=True to the first backward() to "
-        f"backpropagate through the same graph twice"
+        f"backward: op '{node._op}' (tape position {node._id}) belongs to a graph that an "
+        f"earlier backward() freed. To backpropagate through the same graph twice, pass "
+        f"retain_graph=True to the first backward(). If that value is meant to be a "
+        f"parameter, make it a leaf: build it under no_grad() or call .detach() on it"
     )
 
 

@@ -47,8 +47,10 @@ def _sigmoid_fwd(x):
             e = math.exp(x)
             out = e / (1.0 + e)
         return out, out
-    e = np.exp(-np.abs(x))
-    out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    out = np.negative(x)
+    np.logaddexp(0, out, out=out)  # log(1 + exp(-x)), computed without overflow
+    np.negative(out, out=out)
+    np.exp(out, out=out)
     return out, out
 
 

@@ -11,6 +11,8 @@ def normalize_axes(axis, ndim: int, name: str):
     """Return ``axis`` as a sorted tuple of non-negative axes (``None`` stays ``None``)."""
     if axis is None:
         return None
+    if type(axis) is int and -ndim <= axis < ndim:
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
@@ -22,28 +24,38 @@ def normalize_axes(axis, ndim: int, name: str):
     return tuple(sorted(out))
 
 
-def _expand_back(g, shape, axes, keepdims):
-    """Put the reduced axes back (size 1) so that ``g`` broadcasts against ``shape``."""
-    g = np.asarray(g)
+def kept_shape(shape: tuple, axes) -> tuple:
+    """``shape`` with the reduced ``axes`` set to 1 (all of them when ``axes`` is None)."""
     if axes is None:
-        return g.reshape((1,) * len(shape))
-    if not keepdims:
-        g = np.expand_dims(g, axes)
-    return g
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _product(shape) -> int:
+    n = 1
+    for k in shape:
+        n *= k
+    return n
+
+
+def spread(g, shape: tuple, kept: tuple, dtype):
+    """Copy the reduced gradient ``g`` back over every element of ``shape`` (a fresh array)."""
+    out = np.empty(shape, dtype=dtype)
+    out[...] = np.reshape(g, kept)
+    return out
 
 
 def _sum_fwd(x, axis=None, keepdims=False):
     if type(x) is float:
         return x, None
     axes = normalize_axes(axis, x.ndim, "sum")
-    return x.sum(axis=axes, keepdims=keepdims), (x.shape, axes, keepdims)
+    return x.sum(axis=axes, keepdims=keepdims), kept_shape(x.shape, axes)
 
 
-def _sum_bwd(g, saved, x):
-    if saved is None:
+def _sum_bwd(g, kept, x):
+    if kept is None:
         return (g,)
-    shape, axes, keepdims = saved
-    return (np.broadcast_to(_expand_back(g, shape, axes, keepdims), shape),)
+    return (spread(g, x.shape, kept, x.dtype),)
 
 
 SUM = register("sum", _sum_fwd, _sum_bwd, equations=("BP4",))
@@ -53,18 +65,18 @@ def _mean_fwd(x, axis=None, keepdims=False):
     if type(x) is float:
         return x, None
     axes = normalize_axes(axis, x.ndim, "mean")
-    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    kept = kept_shape(x.shape, axes)
+    count = x.size // max(1, _product(kept)) if x.size else 0
     if count == 0:
         raise ValueError(f"mean of an empty selection (shape {x.shape}, axis {axis})")
-    return x.mean(axis=axes, keepdims=keepdims), (x.shape, axes, keepdims, count)
+    return np.true_divide(x.sum(axis=axes, keepdims=keepdims), count), (kept, count)
 
 
 def _mean_bwd(g, saved, x):
     if saved is None:
         return (g,)
-    shape, axes, keepdims, count = saved
-    g = _expand_back(g, shape, axes, keepdims) / count
-    return (np.broadcast_to(g, shape),)
+    kept, count = saved
+    return (spread(np.multiply(g, 1.0 / count, dtype=x.dtype), x.shape, kept, x.dtype),)
 
 
 MEAN = register("mean", _mean_fwd, _mean_bwd)
@@ -79,16 +91,16 @@ def _max_fwd(x, axis=None, keepdims=False):
         raise ValueError(f"max of an empty array (shape {x.shape})")
     kept = x.max(axis=axes, keepdims=True)
     out = kept if keepdims else (kept.reshape(()) if axes is None else kept.squeeze(axes))
-    return out, (kept, axes, keepdims)
+    return out, (kept, axes)
 
 
 def _max_bwd(g, saved, x):
     if saved is None:
         return (g,)
-    kept, axes, keepdims = saved
+    kept, axes = saved
     mask = x == kept
     share = mask / mask.sum(axis=axes, keepdims=True)
-    return (share * _expand_back(g, x.shape, axes, keepdims),)
+    return (share * np.reshape(g, kept.shape),)
 
 
 MAX = register("max", _max_fwd, _max_bwd)

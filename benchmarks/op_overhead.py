@@ -1,0 +1,111 @@
+"""Per-op overhead of forward+backward on tiny (4x4) float32 tensors, ours vs PyTorch eager.
+
+For each op, a chain of N applications is built and backpropagated; the per-op cost is
+the slope (T(long) - T(short)) / (long - short), which removes the fixed cost of the
+final sum and backward call. PyTorch (an optional peer) runs in its own process:
+
+    python -m benchmarks.op_overhead [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from .common import median_time, run_child, write_json
+
+SHORT, LONG = 10, 110
+OPS = ["add", "mul", "matmul", "tanh", "relu", "sigmoid", "sum_keepdims", "mean"]
+
+
+def _chain(kind: str, lib):
+    """A function building and backpropagating a chain of ``n`` ``kind`` ops."""
+    def step(x, w, n):
+        y = x
+        for _ in range(n):
+            if kind == "add":
+                y = y + w
+            elif kind == "mul":
+                y = y * w
+            elif kind == "matmul":
+                y = y @ w
+            elif kind == "tanh":
+                y = y.tanh()
+            elif kind == "relu":
+                y = y.relu()
+            elif kind == "sigmoid":
+                y = y.sigmoid()
+            elif kind == "mean":
+                y = y.mean(1, keepdims=True) if lib == "ours" else y.mean(1, keepdim=True)
+            elif kind == "sum_keepdims":
+                y = y.sum(1, keepdims=True) if lib == "ours" else y.sum(1, keepdim=True)
+        y.sum().backward()
+
+    return step
+
+
+def measure(lib: str, repeats: int) -> dict:
+    """Microseconds per op (forward+backward) for each op kind with ``lib``."""
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((4, 4)) * 0.1).astype(np.float32)
+    b = (rng.standard_normal((4, 4)) * 0.1).astype(np.float32)
+    if lib == "torch":
+        try:
+            import torch
+        except ImportError:
+            return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
+        torch.set_num_threads(1)
+        x, w = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    else:
+        from tinygrad_notes import Value
+
+        x, w = Value(a), Value(b)
+    out = {}
+    for kind in OPS:
+        step = _chain(kind, lib)
+        short = median_time(lambda: step(x, w, SHORT), repeats, warmup=20)
+        long = median_time(lambda: step(x, w, LONG), repeats, warmup=5)
+        out[kind] = (long - short) / (LONG - SHORT) * 1e6
+    return {"lib": lib, "us_per_op": out}
+
+
+def main(argv=None) -> int:
+    """Measure ours here and PyTorch in a child process; print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the rows to this JSON file")
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--child", choices=["ours", "torch"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child, args.repeats)))
+        return 0
+    ours = run_child("benchmarks.op_overhead", ["--child", "ours", "--repeats", str(args.repeats)])
+    if "skipped" in ours:
+        print(f"our measurement failed: {ours['skipped']}", file=sys.stderr)
+        return 1
+    torch = run_child("benchmarks.op_overhead", ["--child", "torch", "--repeats", str(args.repeats)])
+    print("per-op overhead, forward+backward, 4x4 float32 (microseconds per op)")
+    print(f"{'op':<14}{'ours us':>10}{'torch us':>10}{'ours/torch':>12}")
+    rows = []
+    for kind in OPS:
+        o = ours["us_per_op"][kind]
+        t = torch.get("us_per_op", {}).get(kind)
+        ratio = o / t if t else None
+        print(f"{kind:<14}{o:>10.2f}{(f'{t:.2f}' if t else 'skipped'):>10}{(f'{ratio:.2f}' if ratio else '-'):>12}")
+        rows.append({"op": kind, "ours_us": o, "torch_us": t, "ratio": ratio})
+    mean_o = float(np.mean([r["ours_us"] for r in rows]))
+    if "skipped" in torch:
+        print(f"{'average':<14}{mean_o:>10.2f}   torch skipped: {torch['skipped']}")
+    else:
+        mean_t = float(np.mean([r["torch_us"] for r in rows]))
+        print(f"{'average':<14}{mean_o:>10.2f}{mean_t:>10.2f}{mean_o / mean_t:>12.2f}")
+    if args.json:
+        write_json(args.json, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
