@@ -132,3 +132,13 @@ def test_detach_and_item_and_repr():
 def test_value_of_a_value_is_refused():
     with pytest.raises(TypeError, match="already a Value"):
         Value(Value(1.0))
+
+
+def test_negative_base_with_a_constant_value_exponent_differentiates_the_base():
+    x = Value(-2.0)
+    y = x ** Value(3.0, requires_grad=False)
+    y.backward()
+    assert y.data == -8.0 and x.grad == 12.0
+    xs = Value(np.array([-2.0, 3.0]))
+    (xs ** np.array([2.0, 2.0])).sum().backward()
+    np.testing.assert_array_equal(xs.grad, [-4.0, 6.0])

@@ -95,7 +95,11 @@ def _pow_value_fwd(a, b):
 
 def _pow_value_bwd(g, out, a, b):
     ga = g * (b * a ** (b - 1))
-    log_a = math.log(a) if type(a) is float else np.log(a)
+    if type(a) is float:
+        log_a = math.log(a) if a > 0.0 else math.nan  # d/db a**b is undefined for a <= 0
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_a = np.log(a)
     return ga, g * out * log_a
 
 
