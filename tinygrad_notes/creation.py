@@ -29,7 +29,8 @@ def _shape(shape) -> tuple:
     return shape
 
 
-def _rng(seed):
+def rng(seed=None) -> np.random.Generator:
+    """A generator for ``seed``; without one, the module generator that :func:`manual_seed` resets."""
     return _generator if seed is None else np.random.default_rng(seed)
 
 
@@ -54,7 +55,7 @@ def randn(*shape, seed=None, dtype=np.float32, requires_grad: bool = True, name=
     >>> bool((randn(2, 3, seed=0).data == randn((2, 3), seed=0).data).all())
     True
     """
-    return _make(_rng(seed).standard_normal(_shape(shape)), dtype, requires_grad, name)
+    return _make(rng(seed).standard_normal(_shape(shape)), dtype, requires_grad, name)
 
 
 def uniform(*shape, low: float = 0.0, high: float = 1.0, seed=None, dtype=np.float32,
@@ -62,4 +63,4 @@ def uniform(*shape, low: float = 0.0, high: float = 1.0, seed=None, dtype=np.flo
     """Samples uniform on [low, high)."""
     if not low < high:
         raise ValueError(f"uniform needs low < high, got low={low}, high={high}")
-    return _make(_rng(seed).uniform(low, high, _shape(shape)), dtype, requires_grad, name)
+    return _make(rng(seed).uniform(low, high, _shape(shape)), dtype, requires_grad, name)

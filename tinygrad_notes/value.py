@@ -133,7 +133,9 @@ class Value:
 
     def _binary(self, op, other, reflected=False):
         if reflected:
-            return _binary(op, _constant(other, self.data), self)
+            if not isinstance(other, Value):
+                other = _constant(other, self.data)
+            return _binary(op, other, self)
         return _binary(op, self, other)
 
     @property
@@ -174,7 +176,7 @@ class Value:
         return self._binary(_ar.DIV, other, True)
 
     def __pow__(self, exponent):
-        if exponent.__class__ is Value:
+        if isinstance(exponent, Value):
             return self._binary(_ar.POW_VALUE, exponent)
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             return self._unary(_ar.POW, exponent=exponent if type(exponent) is int else float(exponent))
@@ -377,7 +379,7 @@ _new = object.__new__
 
 def _binary(op, a, b):
     """Apply a binary op (the hot path of every scalar graph: keep it lean)."""
-    if b.__class__ is not Value:
+    if b.__class__ is not Value and not isinstance(b, Value):
         b = _constant(b, a.data)
     try:
         data, saved = op.forward(a.data, b.data)

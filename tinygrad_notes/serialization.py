@@ -1,0 +1,48 @@
+"""Saving and loading a module's state as ``.npz`` (never pickle), written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+def save(module, path) -> Path:
+    """Write ``module.state_dict()`` to ``path`` (.npz); a crash mid-write leaves any old file intact."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **module.state_dict())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load(module, path) -> None:
+    """Load a checkpoint written by :func:`save` into ``module``, all or nothing.
+
+    A missing, truncated or corrupt file raises ValueError/FileNotFoundError naming the
+    file; a key or shape mismatch raises the error of ``load_state_dict``; in every case
+    the module is left unchanged.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"load: no checkpoint at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            state = {name: archive[name] for name in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
+        raise ValueError(f"load: {path} is truncated or corrupt and was not loaded ({e})") from None
+    module.load_state_dict(state)
