@@ -1,12 +1,15 @@
-"""The ``tinygrad-notes`` command line. Subcommands: verify, train, graph, bench, demo
-(added as their issues land)."""
+"""The ``tinygrad-notes`` command line: ``train`` (and verify, graph, bench, demo as their
+issues land). Each subcommand lives in its own ``cli_*.py`` module with ``add_parser``
+and ``run``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import __version__
+from . import __version__, cli_train
+
+COMMANDS = [cli_train]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
         "equations of a set of deep-learning notes, verified.",
     )
     parser.add_argument("--version", action="version", version=f"tinygrad-notes {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subparsers)
     return parser
 
 
@@ -28,7 +33,11 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return 0  # pragma: no cover - subcommands arrive with later issues
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"tinygrad-notes {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
