@@ -7,7 +7,21 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: test demo bench clean
 
+# Debian packages the project uses, installed when running as root and missing:
+# graphviz (the `dot` program that renders graphs) and the Fashion-MNIST data files.
+DEB_PACKAGES := graphviz dataset-fashion-mnist
+
 $(STAMP): pyproject.toml
+	@missing=""; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	[ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing="$$missing dataset-fashion-mnist"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing"; \
+	  else echo "note: not root, so not installing:$$missing (apt-get install$$missing)"; fi; \
+	fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'

@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..tape import next_position
 from .parameter import Parameter
 
 
@@ -37,7 +38,12 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # The tape positions taken during this call: the graph drawing uses them to put
+        # each op in the module that ran it (only the latest call is kept).
+        start = next_position()
+        out = self.forward(*args, **kwargs)
+        object.__setattr__(self, "_span", (start, next_position()))
+        return out
 
     def forward(self, *args, **kwargs):
         """Compute the module's output; every subclass defines it."""
