@@ -55,3 +55,22 @@ def fmt_ratio(ours: float, peer: float | None) -> str:
     if not peer or not ours:
         return "-"
     return f"{peer / ours:.2f}x"
+
+
+def peer_enabled(name: str) -> bool:
+    """False when $TINYGRAD_NOTES_PEERS (set by ``tinygrad-notes bench --peers``) leaves ``name`` out."""
+    chosen = os.environ.get("TINYGRAD_NOTES_PEERS")
+    return chosen is None or name in {p.strip() for p in chosen.split(",")}
+
+
+def row(benchmark: str, ours: float, unit: str, peer: str, peer_value: float | None,
+        lower_is_better: bool = True, skipped: str | None = None, **extra) -> dict:
+    """One result in the schema every benchmark writes and ``tinygrad-notes bench`` reads.
+
+    ``ratio`` is always ours' time over the peer's (below 1: we are faster).
+    """
+    ratio = None
+    if peer_value:
+        ratio = ours / peer_value if lower_is_better else peer_value / ours
+    return {"benchmark": benchmark, "ours": ours, "unit": unit, "peer": peer, "peer_value": peer_value,
+            "ratio": ratio, "skipped": skipped, **extra}

@@ -20,7 +20,7 @@ import math
 import random
 import sys
 
-from .common import fmt_ratio, median_time, run_child, write_json
+from .common import fmt_ratio, median_time, peer_enabled, row, run_child, write_json
 
 SAMPLES, HIDDEN = 100, 16
 
@@ -123,28 +123,34 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the rows to this JSON file")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="3 repeats")
     parser.add_argument("--child", choices=["ours", "micrograd"], help=argparse.SUPPRESS)
     parser.add_argument("--no-gc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, not args.no_gc, args.repeats)))
         return 0
+    repeats = 3 if args.quick else args.repeats
     rows = {}
     for impl, gc_on in [("ours", True), ("micrograd", True), ("micrograd", False)]:
+        if impl == "micrograd" and not peer_enabled("micrograd"):
+            rows[(impl, gc_on)] = {"skipped": "not among --peers"}
+            continue
         extra = [] if gc_on else ["--no-gc"]
-        rows[(impl, gc_on)] = run_child("benchmarks.micrograd_mlp", ["--child", impl, "--repeats", str(args.repeats), *extra])
+        rows[(impl, gc_on)] = run_child("benchmarks.micrograd_mlp", ["--child", impl, "--repeats", str(repeats), *extra])
     ours = rows[("ours", True)].get("step_ms")
     print(f"scalar MLP 2-{HIDDEN}-{HIDDEN}-1 tanh, MSE over {SAMPLES} samples: one forward+backward+SGD step")
     print(f"{'implementation':<28}{'step ms':>10}{'ours faster by':>16}")
     out = []
-    for (impl, gc_on), row in rows.items():
+    for (impl, gc_on), result in rows.items():
         label = f"{impl} ({'default gc' if gc_on else 'gc disabled'})"
-        if "skipped" in row:
-            print(f"{label:<28}{'skipped: ' + row['skipped']}")
-            out.append({"impl": impl, "gc": gc_on, "skipped": row["skipped"]})
-            continue
-        print(f"{label:<28}{row['step_ms']:>10.2f}{fmt_ratio(ours, row['step_ms']):>16}")
-        out.append({**row, "speedup_vs_ours": (row["step_ms"] / ours) if ours else None})
+        if "skipped" in result:
+            print(f"{label:<28}{'skipped: ' + result['skipped']}")
+        else:
+            print(f"{label:<28}{result['step_ms']:>10.2f}{fmt_ratio(ours, result['step_ms']):>16}")
+        if impl == "micrograd":
+            out.append(row(f"scalar MLP step vs micrograd ({'default gc' if gc_on else 'gc disabled'})", ours, "ms",
+                           "micrograd", result.get("step_ms"), skipped=result.get("skipped")))
     if args.json:
         write_json(args.json, out)
     return 0

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from .common import median_time, run_child, write_json
+from .common import median_time, peer_enabled, row, run_child, write_json
 
 SHORT, LONG = 10, 110
 OPS = ["add", "mul", "matmul", "tanh", "relu", "sigmoid", "sum_keepdims", "mean"]
@@ -77,16 +77,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the rows to this JSON file")
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="30 repeats")
     parser.add_argument("--child", choices=["ours", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure(args.child, args.repeats)))
         return 0
-    ours = run_child("benchmarks.op_overhead", ["--child", "ours", "--repeats", str(args.repeats)])
+    repeats = 30 if args.quick else args.repeats
+    ours = run_child("benchmarks.op_overhead", ["--child", "ours", "--repeats", str(repeats)])
     if "skipped" in ours:
         print(f"our measurement failed: {ours['skipped']}", file=sys.stderr)
         return 1
-    torch = run_child("benchmarks.op_overhead", ["--child", "torch", "--repeats", str(args.repeats)])
+    if peer_enabled("torch"):
+        torch = run_child("benchmarks.op_overhead", ["--child", "torch", "--repeats", str(repeats)])
+    else:
+        torch = {"skipped": "not among --peers"}
     print("per-op overhead, forward+backward, 4x4 float32 (microseconds per op)")
     print(f"{'op':<14}{'ours us':>10}{'torch us':>10}{'ours/torch':>12}")
     rows = []
@@ -95,12 +100,13 @@ def main(argv=None) -> int:
         t = torch.get("us_per_op", {}).get(kind)
         ratio = o / t if t else None
         print(f"{kind:<14}{o:>10.2f}{(f'{t:.2f}' if t else 'skipped'):>10}{(f'{ratio:.2f}' if ratio else '-'):>12}")
-        rows.append({"op": kind, "ours_us": o, "torch_us": t, "ratio": ratio})
-    mean_o = float(np.mean([r["ours_us"] for r in rows]))
+        rows.append(row(f"per-op fwd+bwd 4x4 {kind}", o, "us", "torch", t, skipped=torch.get("skipped"),
+                        op=kind, ours_us=o, torch_us=t))
+    mean_o = float(np.mean([r["ours"] for r in rows]))
     if "skipped" in torch:
         print(f"{'average':<14}{mean_o:>10.2f}   torch skipped: {torch['skipped']}")
     else:
-        mean_t = float(np.mean([r["torch_us"] for r in rows]))
+        mean_t = float(np.mean([r["peer_value"] for r in rows]))
         print(f"{'average':<14}{mean_o:>10.2f}{mean_t:>10.2f}{mean_o / mean_t:>12.2f}")
     if args.json:
         write_json(args.json, rows)

@@ -1,0 +1,138 @@
+"""``tinygrad-notes bench``: run the benchmark scripts (each peer in its own process) and
+print one table of ours vs peers, with the machine it ran on; write JSON and an SVG bar
+chart of the ratios."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .machine import describe, summary_line
+
+SUITES = {
+    "engine": ["benchmarks.micrograd_mlp", "benchmarks.op_overhead"],
+    "kernels": ["benchmarks.kernels"],
+    "train": ["benchmarks.train_throughput"],
+}
+PEERS = ("torch", "micrograd", "tinygrad")
+
+
+def add_parser(subparsers) -> None:
+    """Register the ``bench`` subcommand."""
+    p = subparsers.add_parser("bench", help="benchmarks against PyTorch, micrograd (optional peers)",
+                              description="Run the benchmarks in benchmarks/ and print ours vs peers. A peer "
+                              "that is not installed is reported as skipped.")
+    p.add_argument("suite", nargs="?", choices=[*SUITES, "all"], default="all")
+    p.add_argument("--quick", action="store_true", help="fewer repeats: about a minute in all")
+    p.add_argument("--json", help="write every row (and the machine) to this JSON file; the chart goes beside it")
+    p.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers to run (default: all)")
+    p.set_defaults(func=run)
+
+
+def repo_root() -> Path:
+    """The source checkout holding ``benchmarks/`` (the benchmarks are not installed with the package)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "common.py").exists():
+        raise FileNotFoundError("bench needs a source checkout of tinygrad-notes (benchmarks/ was not found "
+                                f"beside {Path(__file__).resolve().parent})")
+    return root
+
+
+def run_script(module: str, quick: bool, peers: str) -> list[dict]:
+    """Run one benchmark script in its own process; return its rows (or one 'failed' row)."""
+    fd, tmp = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    env = dict(os.environ, TINYGRAD_NOTES_PEERS=peers)
+    cmd = [sys.executable, "-m", module, "--json", tmp] + (["--quick"] if quick else [])
+    try:
+        proc = subprocess.run(cmd, cwd=repo_root(), env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            return [{"benchmark": module, "failed": f"exit {proc.returncode}: {tail[0]}"}]
+        rows = json.loads(Path(tmp).read_text())
+    finally:
+        os.unlink(tmp)
+    return [normalize(r, module) for r in rows]
+
+
+def normalize(r: dict, module: str) -> dict:
+    """Rows of the kernel benchmark (op/shape/phase/ours_ms/torch_ms) in the common schema."""
+    if "benchmark" in r:
+        return r
+    name = " ".join(str(r.get(k)) for k in ("op", "shape", "phase") if r.get(k) is not None) or module
+    ours, peer = r.get("ours_ms"), r.get("torch_ms")
+    return {**r, "benchmark": name, "ours": ours, "unit": "ms", "peer": "torch", "peer_value": peer,
+            "ratio": (ours / peer) if ours and peer else None}
+
+
+def table(rows: list[dict], machine: dict) -> str:
+    """The printed table: benchmark, ours, peer, ratio (ours' time over the peer's)."""
+    lines = [f"machine: {summary_line(machine)}", "ratio = our time / peer's time (below 1: we are faster)", ""]
+    lines.append(f"{'benchmark':<52}{'ours':>12}{'peer':>22}{'ratio':>8}")
+    for r in rows:
+        if "failed" in r:
+            lines.append(f"{r['benchmark']:<52}  FAILED: {r['failed']}")
+            continue
+        ours = f"{r['ours']:.4g} {r['unit']}"
+        if r.get("peer_value") is None:
+            peer, ratio = f"{r['peer']}: skipped", "-"
+        else:
+            peer, ratio = f"{r['peer']} {r['peer_value']:.4g}", f"{r['ratio']:.2f}"
+        lines.append(f"{r['benchmark'][:51]:<52}{ours:>12}{peer:>22}{ratio:>8}")
+    return "\n".join(lines)
+
+
+def chart(rows: list[dict], path: Path) -> Path | None:
+    """A horizontal bar chart of the ratios, saved as SVG (None when there is nothing to plot)."""
+    measured = [r for r in rows if r.get("ratio")]
+    if not measured:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(measured) + 1.2))
+    names = [f"{r['benchmark'][:45]} ({r['peer']})" for r in measured]
+    ratios = [r["ratio"] for r in measured]
+    ax.barh(names, ratios, color=["#2f9e44" if v <= 1 else "#e8590c" for v in ratios])
+    ax.axvline(1.0, color="black", lw=1)
+    ax.set_xlabel("our time / peer's time (below 1: faster)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".svg")
+    os.close(fd)
+    fig.savefig(tmp)
+    os.replace(tmp, path)
+    plt.close(fig)
+    return path
+
+
+def run(args) -> int:
+    """Run the ``bench`` subcommand."""
+    from tqdm import tqdm
+
+    unknown = set(filter(None, args.peers.split(","))) - set(PEERS)
+    if unknown:
+        print(f"tinygrad-notes bench: error: unknown peers {sorted(unknown)}; choose from {PEERS}", file=sys.stderr)
+        return 2
+    modules = [m for name, ms in SUITES.items() if args.suite in (name, "all") for m in ms]
+    machine = describe()
+    rows = []
+    for module in tqdm(modules, desc="benchmarks", unit="script"):
+        rows += run_script(module, args.quick, args.peers)
+    print(table(rows, machine))
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"machine": machine, "rows": rows}, fh, indent=2)
+        os.replace(tmp, path)
+        svg = chart(rows, path.with_suffix(".svg"))
+        print(f"wrote {path}" + (f" and {svg}" if svg else ""))
+    return 1 if any("failed" in r for r in rows) else 0
