@@ -2,4 +2,27 @@
 
 Installed as ``tinygrad_notes.kernels``; the conv2d, batchnorm and pooling kernels of
 the notes' section 3.2.2 and 3.3.3 land here.
+
+- :mod:`.conv2d`: eq. 3.9 forward; CONV-BP2 / eq. 3.14, CONV-BP3, CONV-BP4 backward.
+- :mod:`.batchnorm`: Algorithm 1 (eqs. 3.19-3.20), the fused backward (eqs. 3.22-3.23),
+  inference (eq. 3.24).
+- :mod:`.pool`: max and average pooling, forward and backward.
+
+Every jitted function is compiled with ``cache=True`` (see :mod:`._jit` for the cache
+folder's fallback when the package folder is read-only) and ``nogil=True``; kernels
+that split work across threads use a small pool of Python threads (:mod:`._threads`).
+Float32 and float64, NCHW; the ops in ``tinygrad_notes.ops`` validate and convert
+their inputs before calling these.
 """
+
+from .batchnorm import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
+from .conv2d import conv2d_backward, conv2d_forward
+from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from ._workspace import clear_workspaces, workspace_bytes
+
+__all__ = [
+    "conv2d_forward", "conv2d_backward",
+    "batchnorm_forward_train", "batchnorm_backward", "batchnorm_forward_infer",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "clear_workspaces", "workspace_bytes",
+]

@@ -1,0 +1,278 @@
+"""conv2d forward and backward (the notes' eqs. 3.9-3.15) as packing + one GEMM per chunk.
+
+Layout NCHW: ``x`` (N, C, H, W), ``w`` (K, C/groups, kh, kw), ``b`` (K,), ``y``
+(N, K, Ho, Wo). All arrays share one float dtype (float32 or float64); the caller (the
+``conv2d`` op) validates shapes and dtypes, these functions trust them.
+
+Forward, eq. 3.9: ``z_ij = sum_pq a_(i+p-1, j+q-1) w_pq + b`` (a cross-correlation, which
+the notes, like every framework, write ``*`` and call convolution). Each column of the
+packed matrix ``cols`` holds the receptive field of one output pixel (im2col), so a chunk
+of images is one matrix product ``W2 (K x C kh kw) @ cols`` done by BLAS.
+
+Backward, CONV-BP / eq. 3.15, with ``delta = dL/dy``:
+
+* CONV-BP4: ``db = sum_(n,i,j) delta``.
+* CONV-BP3: ``dW = sum_n delta_n @ cols_n^T`` (the correlation of the input with delta).
+* CONV-BP2 / eq. 3.14: ``dX`` is the full convolution of delta with ``rot180(W)``. For
+  stride 1 it is computed literally: this module's forward, run on delta with the
+  weights rotated by 180 degrees, their in/out channels swapped, and padding
+  ``d (k - 1) - p`` (eq. 3.13's zero border). For strides > 1 (or a padding wider than
+  the kernel) it is the same sum in scatter form, ``col2im(W2^T @ delta)``.
+
+Speed notes. The packing is done by numpy copies from a zero-padded chunk through a
+strided view, which run at memcpy speed (4x numba's slice copies, measured). When the
+stride along the width is 1, every row of ``cols`` is made one contiguous run of the
+padded image by letting each output row span the padded width ``Wp``: the GEMM then
+computes ``Wp - Wo`` junk columns per row, which are dropped (only done when the junk
+is at most 1/8 of the work). Chunks are sized to stay in cache (:data:`CHUNK_BYTES`)
+and every scratch buffer is reused (:mod:`._workspace`). The GEMMs run on BLAS's own
+threads; the packing runs on the calling thread (numba/OpenMP threads next to
+OpenBLAS's spin-waiting workers slow both down).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._jit import jit
+from ._threads import run_split
+from ._workspace import workspace
+
+#: Target size of one chunk's packed matrix; a chunk is at least one image.
+CHUNK_BYTES = 4 << 20
+
+
+class Plan(NamedTuple):
+    """The geometry of one conv2d: sizes, padded sizes and the packing layout."""
+
+    C: int
+    H: int
+    W: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    dh: int
+    dw: int
+    Ho: int
+    Wo: int
+    Hp: int
+    Wp: int
+    Wq: int  # columns per output row in the packed matrix: Wp ("wide") or Wo
+    S: int  # elements per channel of the padded buffer (Hp * Wp plus slack)
+
+
+def output_size(size: int, k: int, stride: int, pad: int, dil: int) -> int:
+    """Output length along one axis: ``(size + 2 pad - dil (k - 1) - 1) // stride + 1``."""
+    return (size + 2 * pad - dil * (k - 1) - 1) // stride + 1
+
+
+def make_plan(C, H, W, kh, kw, stride, padding, dilation) -> Plan:
+    """The :class:`Plan` of a conv2d with these sizes (see the module docstring)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    Ho, Wo = output_size(H, kh, sh, ph, dh), output_size(W, kw, sw, pw, dw)
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    wide = sw == 1 and 8 * (Wp - Wo) <= Wp
+    Wq = Wp if wide else Wo
+    S = Hp * Wp + ((kw - 1) * dw if wide else 0)
+    return Plan(C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Hp, Wp, Wq, S)
+
+
+def _chunk(N: int, rows: int, p: Plan, itemsize: int) -> int:
+    """Images per chunk, so that the packed matrix stays near :data:`CHUNK_BYTES`."""
+    per_image = rows * p.Ho * p.Wq * itemsize
+    return max(1, min(N, CHUNK_BYTES // max(per_image, 1)))
+
+
+def _pad_into(xp: np.ndarray, x: np.ndarray, p: Plan) -> None:
+    """Copy ``x`` (m, C, H, W) into the padded buffer ``xp`` (m, C, S) with zero borders."""
+    m, it = x.shape[0], xp.itemsize
+    body = as_strided(xp, (m, p.C, p.Hp, p.Wp), (p.C * p.S * it, p.S * it, p.Wp * it, it))
+    body[:, :, p.ph:p.ph + p.H, p.pw:p.pw + p.W] = x
+    if p.ph:
+        body[:, :, :p.ph] = 0
+        body[:, :, p.ph + p.H:] = 0
+    if p.pw:
+        body[:, :, p.ph:p.ph + p.H, :p.pw] = 0
+        body[:, :, p.ph:p.ph + p.H, p.pw + p.W:] = 0
+    if p.S > p.Hp * p.Wp:
+        xp[:, :, p.Hp * p.Wp:] = 0
+
+
+def _pack(xp: np.ndarray, cols: np.ndarray, p: Plan) -> None:
+    """im2col: ``cols[(c, i, j), (n, oh, ow)] = xpad[n, c, oh sh + i dh, ow sw + j dw]``."""
+    m, it = xp.shape[0], xp.itemsize
+    src = as_strided(
+        xp, (p.C, p.kh, p.kw, m, p.Ho, p.Wq),
+        (p.S * it, p.dh * p.Wp * it, p.dw * it, p.C * p.S * it, p.sh * p.Wp * it, p.sw * it),
+        writeable=False,
+    )
+    np.copyto(cols.reshape(p.C, p.kh, p.kw, m, p.Ho, p.Wq), src)
+
+
+def _packed_input(x_chunk: np.ndarray, p: Plan) -> np.ndarray:
+    """Pad and pack one chunk of images; returns the (reused) ``cols`` buffer."""
+    m, dtype = x_chunk.shape[0], x_chunk.dtype
+    xp = workspace("conv.pad", (m, p.C, p.S), dtype)
+    _pad_into(xp, x_chunk, p)
+    cols = workspace("conv.cols", (p.C * p.kh * p.kw, m * p.Ho * p.Wq), dtype)
+    _pack(xp, cols, p)
+    return cols
+
+
+def _forward_group(x, w2, b, y, p: Plan) -> None:
+    """One group's forward, eq. 3.9: ``y = W2 @ im2col(x) + b``, a chunk at a time."""
+    N, K, dtype = x.shape[0], w2.shape[0], x.dtype
+    step = _chunk(N, w2.shape[1], p, x.itemsize)
+    for n0 in range(0, N, step):
+        n1 = min(N, n0 + step)
+        cols = _packed_input(x[n0:n1], p)
+        out = workspace("conv.out", (K, cols.shape[1]), dtype)
+        np.matmul(w2, cols, out=out)
+        res = out.reshape(K, n1 - n0, p.Ho, p.Wq)[..., :p.Wo].transpose(1, 0, 2, 3)
+        if b is None:
+            np.copyto(y[n0:n1], res)
+        else:
+            np.add(res, b[:, None, None], out=y[n0:n1])
+
+
+def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    """``y = x * w + b`` (eq. 3.9/3.10), NCHW, with stride, zero padding, dilation, groups.
+
+    ``x`` (N, C, H, W) and ``w`` (K, C/groups, kh, kw) contiguous, ``b`` (K,) or None,
+    all of one float dtype; ``stride``, ``padding``, ``dilation`` are (height, width)
+    pairs. Returns ``y`` (N, K, Ho, Wo).
+
+    >>> import numpy as np
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> conv2d_forward(x, np.ones((1, 1, 2, 2)))[0, 0]
+    array([[10., 14., 18.],
+           [26., 30., 34.],
+           [42., 46., 50.]])
+    """
+    N, C, H, W = x.shape
+    K, Cg, kh, kw = w.shape
+    p = make_plan(Cg, H, W, kh, kw, stride, padding, dilation)
+    y = np.empty((N, K, p.Ho, p.Wo), dtype=x.dtype)
+    Kg = K // groups
+    for g in range(groups):
+        ks, cs = slice(g * Kg, (g + 1) * Kg), slice(g * Cg, (g + 1) * Cg)
+        _forward_group(x[:, cs], w[ks].reshape(Kg, -1), None if b is None else b[ks], y[:, ks], p)
+    return y
+
+
+@jit
+def _col2im(dcols, dx, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Wq, c_lo, c_hi):
+    """CONV-BP2 in scatter form: add ``dcols[(c, i, j), (n, oh, ow)]`` to the input pixel
+    that the forward read for it, ``dx[n, c, oh sh - ph + i dh, ow sw - pw + j dw]``;
+    channels ``c_lo <= c < c_hi`` only (each thread owns its channels)."""
+    m, _, H, W = dx.shape
+    for c in range(c_lo, c_hi):
+        for n in range(m):
+            for i in range(kh):
+                for j in range(kw):
+                    r = (c * kh + i) * kw + j
+                    for oh in range(Ho):
+                        h = oh * sh - ph + i * dh
+                        if h < 0 or h >= H:
+                            continue
+                        base = (n * Ho + oh) * Wq
+                        for ow in range(Wo):
+                            col = ow * sw - pw + j * dw
+                            if 0 <= col < W:
+                                dx[n, c, h, col] += dcols[r, base + ow]
+
+
+def _full_conv_applies(p: Plan) -> bool:
+    """Eq. 3.14 as a stride-1 convolution needs stride 1 and padding <= d (k - 1)."""
+    return p.sh == 1 and p.sw == 1 and p.ph <= p.dh * (p.kh - 1) and p.pw <= p.dw * (p.kw - 1)
+
+
+def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
+    """One group's CONV-BP3 (dW) and CONV-BP4 (db), and, when ``dx`` is given, CONV-BP2
+    in scatter form; a chunk of images at a time. Returns (dw2, db)."""
+    N, K, dtype = x.shape[0], w2.shape[0], x.dtype
+    rows = w2.shape[1]
+    dw2 = np.zeros((K, rows), dtype) if want_w else None
+    db = np.zeros(K, dtype) if want_b else None
+    step = _chunk(N, rows, p, x.itemsize)
+    for n0 in range(0, N, step):
+        n1 = min(N, n0 + step)
+        m = n1 - n0
+        dyw = workspace("conv.dy", (K, m * p.Ho * p.Wq), dtype)
+        grid = dyw.reshape(K, m, p.Ho, p.Wq)
+        np.copyto(grid[..., :p.Wo], dy[n0:n1].transpose(1, 0, 2, 3))
+        if p.Wq > p.Wo:
+            grid[..., p.Wo:] = 0  # the junk columns must not add to dW
+        if want_b:
+            db += dyw.sum(axis=1)  # CONV-BP4
+        if want_w:
+            cols = _packed_input(x[n0:n1], p)
+            part = workspace("conv.dw", (K, rows), dtype)
+            np.matmul(dyw, cols.T, out=part)  # CONV-BP3
+            dw2 += part
+        if dx is not None:
+            dcols = workspace("conv.cols", (rows, m * p.Ho * p.Wq), dtype)
+            np.matmul(w2.T, dyw, out=dcols)
+            target = dx[n0:n1]
+            target[...] = 0
+            run_split(_col2im, p.C, (dcols, target, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
+                                     p.dh, p.dw, p.Ho, p.Wo, p.Wq))
+    return dw2, db
+
+
+def rot180_transposed(w: np.ndarray, groups: int = 1) -> np.ndarray:
+    """The weights of eq. 3.14's full convolution: each kernel rotated by 180 degrees and
+    the in/out channels swapped within each group: (K, C/g, kh, kw) -> (C, K/g, kh, kw)."""
+    K, Cg, kh, kw = w.shape
+    Kg = K // groups
+    r = w.reshape(groups, Kg, Cg, kh, kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
+    return np.ascontiguousarray(r.reshape(groups * Cg, Kg, kh, kw))
+
+
+def conv2d_backward(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1,
+                    needs=(True, True, True)):
+    """Gradients ``(dx, dw, db)`` of :func:`conv2d_forward` for the upstream ``dy``.
+
+    CONV-BP2 / eq. 3.14 (dx), CONV-BP3 (dw), CONV-BP4 (db). ``needs`` says which of the
+    three to compute; the others come back as None. ``dy`` has the output's shape and
+    every array the same float dtype.
+
+    >>> import numpy as np
+    >>> x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))
+    >>> dx, dw, db = conv2d_backward(np.ones((1, 1, 2, 2)), x, w)
+    >>> dx[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dw[0, 0], db
+    (array([[4., 4.],
+           [4., 4.]]), array([4.]))
+    """
+    want_x, want_w, want_b = needs
+    N, C, H, W = x.shape
+    K, Cg, kh, kw = w.shape
+    Kg = K // groups
+    p = make_plan(Cg, H, W, kh, kw, stride, padding, dilation)
+    full = _full_conv_applies(p)
+    dx = np.empty_like(x) if want_x and not full else None
+    dw = np.empty_like(w) if want_w else None
+    db = np.empty(K, dtype=x.dtype) if want_b else None
+    if want_w or want_b or dx is not None:
+        for g in range(groups):
+            ks, cs = slice(g * Kg, (g + 1) * Kg), slice(g * Cg, (g + 1) * Cg)
+            dw2, dbg = _backward_group(dy[:, ks], x[:, cs], w[ks].reshape(Kg, -1), p,
+                                       None if dx is None else dx[:, cs], want_w, want_b)
+            if want_w:
+                dw[ks] = dw2.reshape(Kg, Cg, kh, kw)
+            if want_b:
+                db[ks] = dbg
+    if want_x and full:  # eq. 3.14: delta * rot180(W), zero border d (k - 1) - p
+        pad = (p.dh * (kh - 1) - p.ph, p.dw * (kw - 1) - p.pw)
+        dx = conv2d_forward(dy, rot180_transposed(w, groups), None, (1, 1), pad, dilation, groups)
+    return dx, dw, db
