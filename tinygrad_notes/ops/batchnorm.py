@@ -1,0 +1,88 @@
+"""batch_norm as a tape op (section 3.3.3), per channel (axis 1) of (N, C) or (N, C, ...).
+
+Training forward: Algorithm 1 (eqs. 3.19-3.20) with the batch's mean and biased variance;
+it also updates the running statistics in place,
+``running = (1 - momentum) running + momentum batch``, the variance made unbiased by
+``m / (m - 1)`` (eq. 3.24 and eq. 1.17; m values per channel). Inference forward: eq. 3.24
+with the running statistics. Backward: eq. 3.22 (dgamma, dbeta) and eq. 3.23 (dx), fused
+in :mod:`tinygrad_notes.kernels.batchnorm`; in inference, dx = gamma / sigma dy.
+
+Inputs are ``(x, gamma, beta)``; ``running_mean``/``running_var`` are plain ndarrays (C,),
+passed as parameters and never differentiated. dtypes follow the conv2d op's rule: float32
+or float64 only, mixed inputs promoted to float64; the running statistics keep their own
+dtype. Training with one value per channel raises (the variance is undefined).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_notes.kernels.batchnorm import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
+
+from .conv import float_arrays
+from .registry import register
+
+
+def _check_stat(name, a, C, training):
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f" or a.shape != (C,):
+        shape = getattr(a, "shape", type(a).__name__)
+        raise TypeError(f"batch_norm: {name} must be a float ndarray of shape ({C},), got {shape}")
+    if training and not a.flags.writeable:
+        raise ValueError(f"batch_norm: {name} is read-only; training updates it in place")
+
+
+def _batch_norm_fwd(x, gamma, beta, running_mean=None, running_var=None, training=True, momentum=0.1,
+                    eps=1e-5, needs=(True, True, True)):
+    """Algorithm 1 / eqs. 3.19-3.20 (training) or eq. 3.24 (inference)."""
+    (x3, g, b), dtype = float_arrays("batch_norm", {"input": x, "gamma": gamma, "beta": beta})
+    if x3.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, H, W), got shape {x.shape}")
+    C = x3.shape[1]
+    if g.shape != (C,) or b.shape != (C,):
+        raise ValueError(
+            f"batch_norm: gamma {g.shape} and beta {b.shape} must have shape ({C},) for input {x.shape}"
+        )
+    if not 0.0 <= float(momentum) <= 1.0 or not float(eps) >= 0.0:
+        raise ValueError(f"batch_norm: momentum must be in [0, 1] and eps >= 0, got {momentum}, {eps}")
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None:
+            _check_stat(name, stat, C, training)
+    shape = x3.shape
+    x3 = x3.reshape(shape[0], C, -1)
+    m = x3.shape[0] * x3.shape[2]
+    g64, b64 = g.astype(np.float64), b.astype(np.float64)
+    if training:
+        if m <= 1:
+            raise ValueError(
+                f"batch_norm: training needs more than one value per channel to estimate a "
+                f"variance, got input shape {shape} ({m} value per channel)"
+            )
+        y, mean, var, invstd = batchnorm_forward_train(x3, g64, b64, float(eps))
+        if running_mean is not None:
+            running_mean *= 1.0 - momentum
+            running_mean += momentum * mean
+        if running_var is not None:
+            running_var *= 1.0 - momentum
+            running_var += momentum * var * (m / (m - 1))  # unbiased, eq. 3.24 / 1.17
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: inference (training=False) needs running_mean and running_var")
+        mean = np.array(running_mean, dtype=np.float64)  # a copy: later training steps move it
+        y, invstd = batchnorm_forward_infer(x3, g64, b64, mean, running_var, float(eps))
+    return y.reshape(shape), (mean, invstd, bool(training), tuple(needs), dtype)
+
+
+def _batch_norm_bwd(grad, saved, x, gamma, beta):
+    """Eq. 3.22 (dgamma, dbeta) and eq. 3.23 (dx), one fused kernel."""
+    mean, invstd, training, needs, dtype = saved
+    x3 = np.ascontiguousarray(x, dtype=dtype)
+    shape = x3.shape
+    x3 = x3.reshape(shape[0], shape[1], -1)
+    g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(x3.shape)
+    dx, dgamma, dbeta = batchnorm_backward(g3, x3, np.asarray(gamma, np.float64), mean, invstd, training)
+    return (dx.reshape(shape) if needs[0] else None,
+            dgamma.astype(dtype) if needs[1] else None,
+            dbeta.astype(dtype) if needs[2] else None)
+
+
+BATCH_NORM = register("batch_norm", _batch_norm_fwd, _batch_norm_bwd, equations=("eq. 3.22", "eq. 3.23"))
