@@ -1,0 +1,111 @@
+"""The batchnorm kernels against Algorithm 1 and eqs. 3.22-3.24 written term by term."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reference_kernels as ref
+from tinygrad_notes.kernels import batchnorm as bn_module
+from tinygrad_notes.kernels import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
+
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
+
+
+@st.composite
+def bn_cases(draw):
+    N, C, M = draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.sampled_from([1, 1, 2, 5, 12]))
+    if N * M == 1:
+        N = 2
+    return dict(shape=(N, C, M), dtype=draw(st.sampled_from([np.float32, np.float64])),
+                seed=draw(st.integers(0, 99)), shift=draw(st.sampled_from([0.0, 5.0, -300.0])))
+
+
+def _data(case):
+    rng = np.random.default_rng(case["seed"])
+    x = (rng.standard_normal(case["shape"]) * 2 + case["shift"]).astype(case["dtype"])
+    C = case["shape"][1]
+    return x, rng.standard_normal(C) + 1.5, rng.standard_normal(C), rng.standard_normal(case["shape"]).astype(case["dtype"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(bn_cases())
+def test_training_forward_and_backward_match_the_reference(case):
+    x, gamma, beta, dy = _data(case)
+    y, mean, var, invstd = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    ry, rmean, rvar = ref.batch_norm_train(x, gamma, beta, 1e-5)
+    tol = TOL[case["dtype"]]
+    assert y.dtype == x.dtype
+    np.testing.assert_allclose(y, ry, **tol)
+    np.testing.assert_allclose(mean, rmean, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(var, rvar, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(invstd, 1 / np.sqrt(rvar + 1e-5), rtol=1e-9)
+    dx, dgamma, dbeta = batchnorm_backward(dy, x, gamma, mean, invstd)
+    rdx, rdgamma, rdbeta = ref.batch_norm_train_backward(dy, x, gamma, 1e-5)
+    np.testing.assert_allclose(dx, rdx, **tol)
+    np.testing.assert_allclose(dgamma, rdgamma, **tol)
+    np.testing.assert_allclose(dbeta, rdbeta, **tol)
+
+
+@settings(max_examples=30, deadline=None)
+@given(bn_cases())
+def test_inference_forward_and_backward_match_eq_3_24(case):
+    x, gamma, beta, dy = _data(case)
+    C = x.shape[1]
+    rng = np.random.default_rng(case["seed"] + 1)
+    mean, var = rng.standard_normal(C), rng.random(C) + 0.5
+    y, invstd = batchnorm_forward_infer(x, gamma, beta, mean, var, 1e-5)
+    np.testing.assert_allclose(y, ref.batch_norm_infer(x, gamma, beta, mean, var, 1e-5), **TOL[case["dtype"]])
+    dx, dgamma, dbeta = batchnorm_backward(dy, x, gamma, mean, invstd, training=False)
+    scale = (gamma / np.sqrt(var + 1e-5))[None, :, None]
+    xhat = (x - mean[None, :, None]) / np.sqrt(var + 1e-5)[None, :, None]
+    np.testing.assert_allclose(dx, dy * scale, **TOL[case["dtype"]])
+    np.testing.assert_allclose(dgamma, (dy * xhat).sum(axis=(0, 2)), **TOL[case["dtype"]])
+    np.testing.assert_allclose(dbeta, dy.sum(axis=(0, 2)), **TOL[case["dtype"]])
+
+
+def test_large_mean_keeps_the_variance():
+    """The sums are shifted by the channel's first value: a mean 10^4 times the standard
+    deviation does not cancel the variance away in float32 data."""
+    rng = np.random.default_rng(0)
+    x = (1e4 + rng.standard_normal((64, 3, 50))).astype(np.float32)
+    _, mean, var, _ = batchnorm_forward_train(x, np.ones(3), np.zeros(3), 0.0)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(var, x64.var(axis=(0, 2)), rtol=1e-9)
+    np.testing.assert_allclose(mean, x64.mean(axis=(0, 2)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(6, 7, 5), (9, 11, 1)])
+def test_split_over_threads_gives_the_same_numbers(monkeypatch, shape):
+    rng = np.random.default_rng(1)
+    x, dy = rng.standard_normal(shape), rng.standard_normal(shape)
+    gamma, beta = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    whole = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    monkeypatch.setattr(bn_module, "MIN_ELEMENTS_PER_THREAD", 1)
+    monkeypatch.setattr(bn_module, "run_split", _forced_split(4))
+    split = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    for a, b in zip(whole, split):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(batchnorm_backward(dy, x, gamma, whole[1], whole[3])[0],
+                                  bn_module.batchnorm_backward(dy, x, gamma, split[1], split[3])[0])
+
+
+def _forced_split(parts):
+    """A run_split that always cuts [0, n) into ``parts`` slices, run one after another."""
+    def run(kernel, n, args, min_per_thread=1):
+        bounds = [n * p // parts for p in range(parts + 1)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            kernel(*args, lo, hi)
+    return run
+
+
+def test_inputs_are_not_modified():
+    rng = np.random.default_rng(2)
+    x, dy = rng.standard_normal((4, 3, 6)), rng.standard_normal((4, 3, 6))
+    for a in (x, dy):
+        a.flags.writeable = False
+    y, mean, var, invstd = batchnorm_forward_train(x, np.ones(3), np.zeros(3), 1e-5)
+    batchnorm_backward(dy, x, np.ones(3), mean, invstd)
+    assert y.flags.writeable
