@@ -166,6 +166,15 @@ def check_eq_3_24(batches: int = 20000, m: int = 4, mu0: float = 1.5, sd0: float
         (gx,) = grad(y, [xv], grad=np.ones_like(x))
         slope = np.broadcast_to((gamma / np.sqrt(vars_ + eps)).reshape(1, 3, 1, 1), x.shape)
         tally.close(gx, slope, **EXACT, name="inference dy/dx vs tape batch_norm", kind="tape batch_norm")
+        # the engine's running statistics, after one batch with momentum 1, are eq. 3.24's
+        batch = rng.normal(mu0, sd0, size=(m, 3))
+        running_mean, running_var = np.zeros(3), np.ones(3)
+        module.batch_norm(Value(batch), Value(gamma), Value(beta), running_mean, running_var, training=True,
+                          momentum=1.0, eps=eps)
+        mean_b, var_b = bn.population_estimates(batch.mean(axis=0, keepdims=True), batch.var(axis=0, keepdims=True),
+                                                m)
+        tally.close(running_mean, mean_b, **EXACT, name="running mean", kind="tape batch_norm")
+        tally.close(running_var, var_b, **EXACT, name="running var = m/(m-1) sigma_B^2", kind="tape batch_norm")
     xv = Value(x)
     shape = (1, 3, 1, 1)
     y = Value(gamma).reshape(shape) * (xv - mus.reshape(shape)) / np.sqrt(vars_ + eps).reshape(shape) \
@@ -188,4 +197,4 @@ register("eq. 3.22", "3.3.3", "dL/dgamma = sum dL/dy x_hat, dL/dbeta = sum dL/dy
 register("eq. 3.23", "3.3.3", "dL/dx via dL/dx_hat, dL/dsigma_B^2, dL/dmu_B vs tape (each line) and central "
          "differences", bn.batchnorm_backward, check_eq_3_23)
 register("eq. 3.24", "3.3.3", "mu = E(mu_B), sigma^2 = m/(m-1) E(sigma_B^2) by simulation (5 SE); inference "
-         "BN(x) vs tape", bn.population_estimates, check_eq_3_24)
+         "BN(x) and running statistics vs tape", bn.population_estimates, check_eq_3_24)

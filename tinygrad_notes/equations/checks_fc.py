@@ -68,11 +68,12 @@ def tape_network(case, dtype=np.float64):
 
 
 def tape_gradients(case, dtype=np.float64) -> dict:
-    """The tape's loss, deltas dL/dz^l and weight and bias gradients."""
+    """The tape's loss, z^l, deltas dL/dz^l and weight and bias gradients."""
     out, zs, ws, bs = tape_network(case, dtype)
     grads = grad(out, zs + ws + bs)
     n = len(ws)
-    return dict(loss=float(out.data), deltas=grads[:n], grad_w=grads[n:2 * n], grad_b=grads[2 * n:])
+    return dict(loss=float(out.data), zs=[z.data for z in zs], deltas=grads[:n], grad_w=grads[n:2 * n],
+                grad_b=grads[2 * n:])
 
 
 def numeric_gradients(case) -> dict:
@@ -106,8 +107,9 @@ def computed(index: int) -> dict:
     case = make_case(*CASES[index], seed=index)
     args = (case["a0"], case["weights"], case["biases"], case["target"], case["activation"], case["loss_name"],
             case["output_activation"])
+    element_zs, _ = fc.fc_forward_element(*args[:3], case["activation"], case["output_activation"])
     return dict(matrix=fc.fc_backprop(*args, form="matrix"), element=fc.fc_backprop(*args, form="element"),
-                tape=tape_gradients(case), numeric=numeric_gradients(case))
+                tape=tape_gradients(case), numeric=numeric_gradients(case), element_zs=element_zs)
 
 
 def _compare(key: str, layers: str, form: str, against: tuple):
@@ -140,8 +142,21 @@ def _check(*fills):
     return check
 
 
+def check_forward():
+    """Eq. 3.1 (one neuron at a time) = eq. 3.2 (matrix form) = the tape's z^l."""
+    tally = Tally()
+    for i in range(len(CASES)):
+        c = computed(i)
+        for l, z in enumerate(c["matrix"]["zs"]):
+            tally.close(z, c["element_zs"][l], **EXACT, name=f"case {i} layer {l + 1} vs eq. 3.1", kind="eq. 3.1")
+            tally.close(z, c["tape"]["zs"][l], **EXACT, name=f"case {i} layer {l + 1} vs tape", kind="tape")
+    return tally.result()
+
+
 _SOURCES = ("tape", "numeric")
 _SHAPES = "on 6 networks (sigmoid, tanh, relu; mse, cross-entropy)"
+register("eq. 3.2", "3.1", "forward z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l) vs eq. 3.1 element by element "
+         "and the tape", fc.fc_forward, check_forward)
 register("BP1", "3.1", f"delta^L (element form) vs tape dL/dz^L and central differences, {_SHAPES}",
          fc.bp1_element, _check(_compare("deltas", "last", "element", _SOURCES)))
 register("eq. 3.4", "3.1", "delta^L = grad_a L (x) sigma'(z^L) vs tape, central differences and BP1",

@@ -19,7 +19,7 @@ from .activations import loss, loss_gradient, sigma, sigma_prime
 
 
 def fc_forward(a0, weights, biases, activation: str, output_activation: str | None = None):
-    """Eq. 3.1-3.2 on a batch: returns ``(zs, activations)`` with ``activations[0] = a0``.
+    """Eq. 3.2 (the vector form of eq. 3.1) on a batch: returns ``(zs, activations)`` with ``activations[0] = a0``.
 
     ``output_activation`` (default: ``activation``) is sigma of the last layer.
     """
@@ -27,6 +27,27 @@ def fc_forward(a0, weights, biases, activation: str, output_activation: str | No
     zs, acts = [], [np.asarray(a0, dtype=np.float64)]
     for l, (w, b) in enumerate(zip(weights, biases)):
         z = acts[-1] @ w.T + b
+        zs.append(z)
+        acts.append(sigma(output_activation if l == len(weights) - 1 else activation, z))
+    return zs, acts
+
+
+def fc_forward_element(a0, weights, biases, activation: str, output_activation: str | None = None):
+    """Eq. 3.1 one neuron at a time: z^l_j = sum_k w^l_jk a^{l-1}_k + b^l_j, a^l_j = sigma(z^l_j).
+
+    Returns ``(zs, activations)`` like :func:`fc_forward`.
+    """
+    output_activation = output_activation or activation
+    zs, acts = [], [np.asarray(a0, dtype=np.float64)]
+    for l, (w, b) in enumerate(zip(weights, biases)):
+        prev = acts[-1]
+        z = np.zeros((prev.shape[0], w.shape[0]))
+        for n in range(prev.shape[0]):
+            for j in range(w.shape[0]):
+                total = 0.0
+                for k in range(w.shape[1]):
+                    total += w[j, k] * prev[n, k]
+                z[n, j] = total + b[j]
         zs.append(z)
         acts.append(sigma(output_activation if l == len(weights) - 1 else activation, z))
     return zs, acts

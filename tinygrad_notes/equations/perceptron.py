@@ -48,7 +48,7 @@ def perceptron_loss(w, b: float, X, y, mask=None) -> float:
     """Eq. 2.5 (and the objective of eq. 2.6): L(w, b) = -sum_{x_i in M} y_i (w^T x_i + b);
     ``mask`` fixes M (eq. 2.7 assumes it fixed), by default M of (w, b)."""
     m = misclassified(w, b, X, y) if mask is None else mask
-    return float(-(y[m] * (X[m] @ w + b)).sum())
+    return float(-(y[m] * (X[m] @ w + b)).sum()) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def perceptron_gradient(w, b: float, X, y, mask=None):
