@@ -55,6 +55,10 @@ def test_only_runs_the_named_checks(tmp_path, capsys):
     assert "2 checks:" in capsys.readouterr().out
 
 
+def test_the_parser_dispatches_to_run():
+    assert _args().func is cli_verify.run
+
+
 def test_unknown_label_exits_2_with_the_known_labels(capsys):
     assert cli_verify.run(_args("--only", "eq. 42")) == 2
     err = capsys.readouterr().err

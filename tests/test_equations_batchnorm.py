@@ -112,6 +112,19 @@ def test_engine_inference_is_eq_3_24():
     np.testing.assert_allclose(y.data, expected, **EXACT)
 
 
+@pytest.mark.skipif(functional_cnn() is None, reason="tinygrad_notes.functional_cnn is not there yet")
+def test_float32_engine_batch_norm_against_float64_closed_form():
+    x, gamma, beta, dy, eps = _problem((3, 4, 3, 3), 1e-5, seed=6)
+    y, d_x, d_gamma, d_beta = _closed(x, gamma, beta, dy, eps)
+    xv, gv, bv = (Value(a.astype(np.float32)) for a in (x, gamma, beta))
+    yv = functional_cnn().batch_norm(xv, gv, bv, np.zeros(4, np.float32), np.ones(4, np.float32), eps=eps)
+    assert yv.dtype == np.float32
+    np.testing.assert_allclose(yv.data, y, rtol=1e-5, atol=1e-5)
+    for closed, taped in zip((d_x, d_gamma, d_beta), grad(yv, [xv, gv, bv], grad=dy.astype(np.float32))):
+        assert taped.dtype == np.float32
+        np.testing.assert_allclose(taped, closed, rtol=1e-4, atol=1e-4)
+
+
 def test_rows_round_trip():
     x = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, 3, 4, 5)
     rows = bn.to_rows(x)

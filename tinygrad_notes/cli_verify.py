@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="run only this equation, e.g. BP1, 'eq. 3.23' or 3.23 (repeatable)")
     parser.add_argument("--json", metavar="PATH", help="also write the rows to PATH as a JSON list")
     parser.add_argument("-v", "--verbose", action="store_true", help="print what each check compared in full")
-    parser.set_defaults(run=run)
+    parser.set_defaults(func=run)
     return parser
 
 

@@ -72,6 +72,7 @@ def _tapes(tally, i, keys, numeric=True):
 
 
 def check_algorithm_1():
+    """Algorithm 1: y against every tape batch norm; mu_B, sigma_B^2, x_hat against the tape's own."""
     tally = Tally()
     for i in range(len(CASES)):
         _tapes(tally, i, ("y",), numeric=False)
@@ -117,6 +118,7 @@ def check_eq_3_21():
 
 
 def check_eq_3_22():
+    """Eq. 3.22: dL/dgamma and dL/dbeta against every tape and central differences."""
     tally = Tally()
     for i in range(len(CASES)):
         _tapes(tally, i, ("d_gamma", "d_beta"))
@@ -128,6 +130,8 @@ ERRATUM_3_23 = ("the first line of dL/dmu_B needs sum_i: dL/dmu_B = sum_i dL/dx_
 
 
 def check_eq_3_23():
+    """Eq. 3.23: dL/dx against every tape and central differences, each line against the tape's
+    gradient of that quantity; the first line of dL/dmu_B as printed against the tape."""
     tally = Tally()
     printed_wrong = True
     for i in range(len(CASES)):

@@ -151,6 +151,7 @@ def _simple(*comparisons):
 
 
 def check_forward_element():
+    """Eq. 3.9 one element at a time against every tape convolution's z^l."""
     tally = Tally()
     for i in range(len(CASES)):
         c = computed(i)
@@ -160,6 +161,7 @@ def check_forward_element():
 
 
 def check_forward_matrix():
+    """Eq. 3.10 against eq. 3.9, and against every tape's z^l and cost."""
     tally = Tally()
     for i in range(len(CASES)):
         c = computed(i)
@@ -176,6 +178,8 @@ ERRATUM_3_14 = ("delta^l = pad_{r-1,c-1}(delta^{l+1}) * rot180(w^{l+1}) (x) sigm
 
 
 def check_eq_3_14():
+    """Eq. 3.14 with eq. 3.13's padding against the tapes, central differences and CONV-BP2;
+    the form as printed against z^l's shape."""
     tally = Tally()
     printed_wrong = True
     for i in range(len(CASES)):
@@ -191,6 +195,8 @@ ERRATUM_3_15_DELTA = "the first line needs the zero padding of eq. 3.13, as eq. 
 
 
 def check_eq_3_15():
+    """Eq. 3.15, corrected, against the tapes and central differences; the printed bias line
+    and first line against the truth."""
     tally = Tally()
     bias_wrong = delta_wrong = True
     for i in range(len(CASES)):
@@ -261,6 +267,8 @@ def strided(index: int) -> dict:
 
 
 def check_strided():
+    """The generalized CONV-BP2..4 (channels, stride, padding): dilated rot180 form vs
+    element rules vs every tape vs central differences."""
     tally = Tally()
     for i in range(len(STRIDED)):
         s = strided(i)

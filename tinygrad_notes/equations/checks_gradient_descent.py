@@ -8,7 +8,6 @@ import functools
 
 import numpy as np
 
-from .. import functional as F
 from ..tape import grad
 from ..value import Value
 from . import gradient_descent as gd
@@ -119,9 +118,9 @@ def check_update_rule(steps: int = 100):
 
 register("eq. 2.12", "2.2", "dL/dw_i: logistic-regression gradient, closed form vs tape and central differences",
          gd.logistic_gradient, check_gradient)
-register("eq. 2.13", "2.2", "Delta L vs grad^T Delta w (|Delta w| = 1e-5); remainder <= lambda/2 |Delta w|^2 and o(rho)",
-         gd.first_order_change, check_first_order)
-register("eq. 2.14", "2.2", "Delta w = -eta grad lowers L; Delta L vs -eta |grad|^2 (eta = 1e-4/lambda), within lambda/2 eta^2 |grad|^2",
-         gd.predicted_change, check_descent_step)
+register("eq. 2.13", "2.2", "Delta L vs grad^T Delta w (|Delta w| = 1e-5); remainder <= lambda/2 |Delta w|^2 "
+         "and o(rho)", gd.first_order_change, check_first_order)
+register("eq. 2.14", "2.2", "Delta w = -eta grad lowers L; Delta L vs -eta |grad|^2 (eta = 1e-4/lambda), within "
+         "lambda/2 eta^2 |grad|^2", gd.predicted_change, check_descent_step)
 register("eq. 2.15", "2.2", "w <- w - eta grad (tape) for 100 steps: loss falls every step, path = closed form",
          gd.descend, check_update_rule)

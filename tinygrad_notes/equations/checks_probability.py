@@ -79,6 +79,7 @@ def check_eq_1_3():
 
 # ---------------------------------------------------------------- discrete distributions
 def check_eq_1_4():
+    """Eq. 1.4: the Bernoulli pmf sums to 1 and P(X = 1) = p in simulation."""
     tally, rng = Tally(), _rng("eq. 1.4")
     for p in (0.3, 0.85):
         tally.close(pr.bernoulli_pmf([0, 1], p).sum(), 1.0, **EXACT, name="sums to 1", kind="sum")
@@ -87,6 +88,7 @@ def check_eq_1_4():
 
 
 def check_eq_1_5():
+    """Eq. 1.5: Bernoulli E, E(X^2), Var: closed form vs exact sum vs Monte Carlo."""
     tally, rng = Tally(), _rng("eq. 1.5")
     for p in (0.3, 0.85):
         mean, second, var = pr.bernoulli_moments(p)
@@ -99,6 +101,8 @@ def check_eq_1_5():
 
 
 def check_eq_1_6():
+    """Eq. 1.6: the binomial pmf sums to 1, is the n-fold sum of Bernoullis, and matches
+    simulated frequencies."""
     tally, rng = Tally(), _rng("eq. 1.6")
     for n, p in ((10, 0.3), (25, 0.6)):
         k = np.arange(n + 1)
@@ -112,6 +116,7 @@ def check_eq_1_6():
 
 
 def check_eq_1_7():
+    """Eq. 1.7: binomial E, Var: closed form vs the pmf directly (the Todo) vs Monte Carlo."""
     tally, rng = Tally(), _rng("eq. 1.7")
     for n, p in ((10, 0.3), (25, 0.6)):
         mean, var = pr.binomial_moments(n, p)
@@ -128,6 +133,8 @@ ERRATUM_1_8 = ("f(k; lambda) = e^(-lambda) lambda^k / k!: the Poisson pmf has th
 
 
 def check_eq_1_8():
+    """Eq. 1.8: the Poisson pmf sums to 1 and matches simulated frequencies; as printed it
+    ignores its n."""
     tally, rng = Tally(), _rng("eq. 1.8")
     spurious = True
     for lam in (0.7, 4.0, 30.0):
@@ -143,6 +150,7 @@ def check_eq_1_8():
 
 
 def check_eq_1_9():
+    """Eq. 1.9: Poisson E, E(X^2), Var: closed form vs exact (truncated) sum vs Monte Carlo."""
     tally, rng = Tally(), _rng("eq. 1.9")
     for lam in (0.7, 4.0, 30.0):
         mean, second, var = pr.poisson_moments(lam)

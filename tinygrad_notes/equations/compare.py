@@ -107,7 +107,8 @@ class Tally:
             if "Monte Carlo" in self.by_kind:
                 detail += f"; Monte Carlo max |z| {self.max_z:.2f} (5 allowed)"
         if self.failures:
-            detail = "; ".join(self.failures[:3]) + (f" (and {len(self.failures) - 3} more)" if len(self.failures) > 3 else "")
+            more = len(self.failures) - 3
+            detail = "; ".join(self.failures[:3]) + (f" (and {more} more)" if more > 0 else "")
         return CheckResult(self.max_abs, self.max_rel, self.passed, erratum if self.passed else None, detail)
 
 

@@ -137,14 +137,15 @@ def exponential_moments(lam: float) -> tuple[float, float]:
 
 
 def beta_pdf(x, a: float, b: float):
-    """The Beta(a, b) density (the notes' Todo): x^(a-1) (1 - x)^(b-1) / B(a, b) on [0, 1]."""
+    """The Beta(a, b) density (the notes' Todo): x^(a-1) (1 - x)^(b-1) / B(a, b) on [0, 1],
+    for a, b >= 1 (the density is then finite at the ends)."""
     x = np.asarray(x, dtype=np.float64)
     log_b = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
     inside = (x > 0) & (x < 1)
     safe = np.where(inside, x, 0.5)
     dens = np.exp((a - 1) * np.log(safe) + (b - 1) * np.log1p(-safe) - log_b)
-    edge = np.where(x == 0, float(a == 1) / math.exp(log_b), 0.0) + np.where(x == 1, float(b == 1) / math.exp(log_b), 0.0)
-    return np.where(inside, dens, edge)
+    at_ends = np.where(x == 0, float(a == 1), 0.0) + np.where(x == 1, float(b == 1), 0.0)
+    return np.where(inside, dens, at_ends / math.exp(log_b))
 
 
 def beta_moments(a: float, b: float) -> tuple[float, float]:
