@@ -30,6 +30,17 @@ def test_every_label_of_the_notes_is_registered():
     assert not missing, f"not registered: {missing}"
 
 
+def test_every_label_an_op_cites_is_registered():
+    """The graph drawing shows the labels that ops cite; each must have a check here."""
+    from tinygrad_notes.equations.tape_cnn import functional_cnn
+    from tinygrad_notes.ops import OPS
+
+    functional_cnn()  # registers the CNN ops, once they exist
+
+    cited = {label for op in OPS.values() for label in op.equations}
+    assert cited <= set(equations.labels()), sorted(cited - set(equations.labels()))
+
+
 def test_entries_carry_section_description_closed_form_and_check():
     for entry in equations.all_checks():
         assert re.fullmatch(r"[123]\.\d(\.\d)?\+?", entry.section), entry
