@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, cli_bench, cli_graph, cli_train
+from . import __version__, cli_bench, cli_demo, cli_graph, cli_train, cli_verify
 
-COMMANDS = [cli_train, cli_graph, cli_bench]
+COMMANDS = [cli_verify, cli_train, cli_graph, cli_bench, cli_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
