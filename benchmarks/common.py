@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tinygrad_notes.fileio import write_text
+
 
 def median_time(step, repeats: int, warmup: int = 1) -> float:
     """Median wall time of ``step()`` in seconds, after ``warmup`` untimed calls."""
@@ -41,13 +43,7 @@ def run_child(module: str, args: list[str], timeout: float = 600.0) -> dict:
 
 def write_json(path: str, rows) -> None:
     """Write ``rows`` as JSON to ``path`` atomically (temp file + rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(rows, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, target)
+    write_text(path, json.dumps(rows, indent=2) + "\n")
 
 
 def fmt_ratio(ours: float, peer: float | None) -> str:
@@ -74,3 +70,56 @@ def row(benchmark: str, ours: float, unit: str, peer: str, peer_value: float | N
         ratio = ours / peer_value if lower_is_better else peer_value / ours
     return {"benchmark": benchmark, "ours": ours, "unit": unit, "peer": peer, "peer_value": peer_value,
             "ratio": ratio, "skipped": skipped, **extra}
+
+
+class Worker:
+    """A benchmark child kept alive between requests: one JSON line in, one JSON line out.
+
+    Starts ``python -m module args`` in the repository root; :meth:`ask` sends a request
+    and returns the child's answer, or ``{"skipped": reason}`` once the child has died
+    (its last line of stderr is the reason). Two workers can take turns on the same
+    requests, so that both sides of a comparison are measured in the same minute of a
+    noisy machine.
+    """
+
+    def __init__(self, module: str, args: list[str], env: dict | None = None):
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self._proc = subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1,
+                                      cwd=Path(__file__).resolve().parent.parent, env=env)
+        self.dead: str | None = None
+
+    def ask(self, request: dict) -> dict:
+        """Send ``request``; return the child's JSON answer (or ``{"skipped": why}``)."""
+        if self.dead:
+            return {"skipped": self.dead}
+        try:
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+            while True:
+                line = self._proc.stdout.readline()
+                if not line:
+                    break
+                if line.startswith("{"):
+                    return json.loads(line)
+        except (BrokenPipeError, OSError):
+            pass
+        self._proc.wait()
+        self._stderr.seek(0)
+        tail = self._stderr.read().strip().splitlines()[-1:] or ["no output"]
+        self.dead = f"exit {self._proc.returncode}: {tail[0]}"
+        return {"skipped": self.dead}
+
+    def close(self) -> None:
+        """Ask the child to stop and wait for it."""
+        if self._proc.poll() is None:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._stderr.close()

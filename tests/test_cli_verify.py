@@ -107,10 +107,12 @@ def test_json_is_written_atomically(broken_bp1, tmp_path, monkeypatch, capsys):
     path = tmp_path / "rows.json"
     path.write_text("previous")
 
-    def refuse(*args, **kwargs):
+    def refuse(self, data):
+        with open(self, "wb") as fh:
+            fh.write(data[:10])  # half written, then the disk fills up
         raise OSError("disk full")
 
-    monkeypatch.setattr("tinygrad_notes.equations.verify.json.dump", refuse)
+    monkeypatch.setattr("tinygrad_notes.fileio.Path.write_bytes", refuse)
     with pytest.raises(OSError):
         cli_verify.run(_args("--only", "BP4", "--json", str(path)))
     assert path.read_text() == "previous"

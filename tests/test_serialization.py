@@ -65,3 +65,17 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         save(model(1), path)
     assert path.read_bytes() == old
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    from tinygrad_notes.fileio import write_text
+
+    mask = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "x.json", "{}")
+        assert (path.stat().st_mode & 0o777) == 0o644, "not mkstemp's private 0600"
+        assert save(model(0), tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)

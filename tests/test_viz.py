@@ -132,3 +132,32 @@ def test_graph_command_writes_svg_and_dot(tmp_path, capsys):
     assert main(["graph", "--model", "xor", "-o", str(out)]) == 0
     assert ET.parse(out).getroot().tag == SVG + "svg"
     assert out.with_suffix(".dot").exists()
+
+
+@needs_dot
+def test_cnn_graph_collapsed_has_one_cluster_per_module(tmp_path):
+    model = models.build("cnn", (1, 28, 28), 10, bn=True)
+    x = Value(np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32), requires_grad=False)
+    loss = tn.cross_entropy(model(x), np.array([3, 7]))
+    loss.backward()
+    path = render_svg(draw(loss, model=model, collapse="modules"), tmp_path / "cnn.svg")
+    clusters = {k[1]: v for k, v in svg_nodes(path).items() if k[0] == "cluster"}
+    modules = [(name, m) for name, m in model.named_modules() if name]
+    assert len(clusters) == len(modules) == 13
+    labels = sorted(v[0] for v in clusters.values())
+    assert labels == sorted(f"{name} ({type(m).__name__})" for name, m in modules)
+    boxes = [v for (kind, title), v in svg_nodes(path).items() if kind == "node" and title.startswith("m_")]
+    conv_boxes = [b for b in boxes if b[0] == "Conv2d"]
+    assert len(conv_boxes) == 2 and all("CONV-BP2-4, eq. 3.14, eq. 3.15" in b for b in conv_boxes)
+    assert any(b[0] == "BatchNorm2d" and "eq. 3.22, eq. 3.23" in b for b in boxes)
+
+
+def test_nested_modules_give_nested_clusters():
+    model = models.build("resnet", (1, 28, 28), 10, bn=True)
+    x = Value(np.zeros((2, 1, 28, 28), dtype=np.float32), requires_grad=False)
+    loss = tn.cross_entropy(model(x), np.array([0, 1]))
+    source = draw(loss, model=model).source
+    residual = source.index('label="4 (Residual)"')
+    body = source.index('label="4.body (Sequential)"')
+    conv = source.index('label="4.body.0 (Conv2d)"')
+    assert residual < body < conv, "the body's clusters sit inside the residual block's"

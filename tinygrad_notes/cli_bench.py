@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .fileio import atomic_path, write_text
 from .machine import describe, summary_line
 
 SUITES = {
@@ -104,10 +105,8 @@ def chart(rows: list[dict], path: Path) -> Path | None:
     ax.set_xlabel("our time / peer's time (below 1: faster)")
     ax.invert_yaxis()
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".svg")
-    os.close(fd)
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="svg")
     plt.close(fig)
     return path
 
@@ -127,12 +126,7 @@ def run(args) -> int:
         rows += run_script(module, args.quick, args.peers)
     print(table(rows, machine))
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"machine": machine, "rows": rows}, fh, indent=2)
-        os.replace(tmp, path)
+        path = write_text(args.json, json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
         svg = chart(rows, path.with_suffix(".svg"))
         print(f"wrote {path}" + (f" and {svg}" if svg else ""))
     return 1 if any("failed" in r for r in rows) else 0

@@ -7,14 +7,13 @@ Ctrl-C stops after the current batch; what has been learned so far is saved.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import optim
 from .data import DataLoader, Dataset
+from .fileio import atomic_path, write_text
 from .functional import cross_entropy
 from .serialization import save
 from .tape import no_grad
@@ -127,19 +126,12 @@ def train(model, train_set: Dataset, test_set: Dataset, config: TrainConfig, out
     return metrics
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def write_outputs(model, metrics: dict, out: Path) -> list[Path]:
     """Checkpoint, metrics.json and the curves (PNG + SVG) in ``out``; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = [save(model, out / "model.npz")]
     metrics_path = out / "metrics.json"
-    _write_text_atomically(metrics_path, json.dumps(metrics, indent=2) + "\n")
+    write_text(metrics_path, json.dumps(metrics, indent=2) + "\n")
     written.append(metrics_path)
     if metrics["history"]:
         written += plot_curves(metrics["history"], out / "curves")
@@ -168,10 +160,8 @@ def plot_curves(history: list, stem: Path) -> list[Path]:
     paths = []
     for suffix in (".png", ".svg"):
         path = stem.with_suffix(suffix)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=suffix)
-        os.close(fd)
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, format=suffix[1:])
         paths.append(path)
     plt.close(fig)
     return paths

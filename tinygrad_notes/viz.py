@@ -9,13 +9,12 @@ white, the output gold; ops are ellipses.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import graphviz
 import numpy as np
 
+from .fileio import write_bytes
 from .ops.registry import OPS
 from .tape import Tape
 
@@ -163,25 +162,27 @@ def draw(root_or_tape, *, model=None, collapse=None, max_nodes: int = 400, rankd
     kept_ids = {id(v) for v in kept}
     hidden = len(values) - len(kept)
 
-    clusters = {}
+    clusters = {}  # module path -> (module, its values); "" is the model itself, drawn without a box
+    modules = dict(model.named_modules()) if model is not None else {}
     if spans:
-        modules = {(path or type(m).__name__): m for path, m in model.named_modules()}
         for v in kept:
             if v._prev:
                 owner = _owner(v._id, spans)
             elif id(v) in param_names:
-                path = param_names[id(v)].rpartition(".")[0] or type(model).__name__
+                path = param_names[id(v)].rpartition(".")[0]
                 owner = (path, modules[path]) if path in modules else None
             else:
                 owner = None
             if owner is not None:
-                clusters.setdefault(owner[0], (owner[1], []))[1].append(v)
+                path = "" if owner[1] is model else owner[0]
+                clusters.setdefault(path, (owner[1], []))[1].append(v)
 
     collapsed = {}
     if collapse == "modules":
         for path, (module, members) in clusters.items():
-            for v in members:
-                collapsed[id(v)] = path
+            if path:
+                for v in members:
+                    collapsed[id(v)] = path
 
     def value_node(v) -> str:
         return f"v{id(v)}"
@@ -216,27 +217,51 @@ def draw(root_or_tape, *, model=None, collapse=None, max_nodes: int = 400, rankd
         target.node(op_node(v), f"{label}  {eq}" if eq else label, shape="ellipse", style="filled",
                     fillcolor=OP_COLOUR)
 
-    # clusters: one subgraph per module that ran an op
+    # clusters: one subgraph per module that ran an op, nested as the modules are
+    def parent_path(path: str) -> str:
+        while "." in path:
+            path = path.rpartition(".")[0]
+            if path in modules:
+                return path
+        return ""
+
+    boxed = set()
+    for path in clusters:
+        while path:
+            boxed.add(path)
+            path = parent_path(path)
+    children = {}
+    for path in sorted(boxed):
+        children.setdefault(parent_path(path), []).append(path)
+
     homes = {}
-    for path, (module, members) in clusters.items():
-        with graph.subgraph(name="cluster_" + module_node(path)) as sub:
+
+    def emit(target, path):
+        module, members = clusters.get(path, (modules[path], []))
+        with target.subgraph(name="cluster_" + module_node(path)) as sub:
             sub.attr(label=f"{path} ({type(module).__name__})", style="rounded,dashed", color="#6c757d",
                      fontsize="10")
-            if collapse == "modules":
-                ops = sorted({m._op for m in members if m._prev})
-                eqs = sorted({equation_label(o) for o in ops} - {""})
-                out_shape = tuple(members[-1].shape) if members else ()
-                label = f"{type(module).__name__}\n{', '.join(ops)}"
+            ops = [m for m in members if m._prev]
+            if collapse == "modules" and members:
+                names = sorted({m._op for m in ops})
+                eqs = sorted({equation_label(o) for o in names} - {""})
+                label = f"{type(module).__name__}\n{', '.join(names)}"
                 if eqs:
                     label += "\n" + ", ".join(eqs)
-                label += f"\n-> {out_shape}"
+                if ops:
+                    label += f"\n-> {tuple(ops[-1].shape)}"
                 sub.node(module_node(path), label, shape="box3d", style="filled", fillcolor=OP_COLOUR)
-            else:
+            elif collapse != "modules":
                 for v in members:
                     if v._prev:
                         add_op(sub, v)
                     add_value(sub, v)
                     homes[id(v)] = True
+            for child in children.get(path, []):
+                emit(sub, child)
+
+    for path in children.get("", []):
+        emit(graph, path)
 
     for v in kept:
         if id(v) in collapsed or id(v) in homes:
@@ -276,18 +301,6 @@ def draw(root_or_tape, *, model=None, collapse=None, max_nodes: int = 400, rankd
     return graph
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def render_svg(graph: graphviz.Digraph, path) -> Path:
     """Write the graph as SVG at ``path`` and its DOT source beside it (``.dot``).
 
@@ -299,10 +312,10 @@ def render_svg(graph: graphviz.Digraph, path) -> Path:
         path = path.with_suffix(".svg")
     path.parent.mkdir(parents=True, exist_ok=True)
     dot_path = path.with_suffix(".dot")
-    _write_atomically(dot_path, graph.source.encode())
+    write_bytes(dot_path, graph.source.encode())
     try:
         svg = graph.pipe(format="svg")
     except graphviz.ExecutableNotFound:
         raise RuntimeError(f"{INSTALL_DOT} The DOT source was written to {dot_path}.") from None
-    _write_atomically(path, svg)
+    write_bytes(path, svg)
     return path

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import textwrap
 import time
 from dataclasses import dataclass
 
+from ..fileio import write_text
 from .registry import all_checks, lookup
 
 
@@ -105,16 +104,5 @@ def json_rows(rows: list[Row]) -> list[dict]:
 
 
 def write_json(rows: list[Row], path: str) -> None:
-    """Write :func:`json_rows` to ``path`` atomically (a temporary file, then os.replace)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".verify-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(json_rows(rows), f, indent=2, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write :func:`json_rows` to ``path`` atomically (a temporary file, then a rename)."""
+    write_text(path, json.dumps(json_rows(rows), indent=2, allow_nan=False) + "\n")
