@@ -37,9 +37,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import uint64
 from numpy.lib.stride_tricks import as_strided
 
-from ._jit import jit
+from ._jit import REDUCTION_MATH, jit
 from ._threads import run_split
 from ._workspace import workspace
 
@@ -127,20 +128,33 @@ def _packed_input(x_chunk: np.ndarray, p: Plan) -> np.ndarray:
     return cols
 
 
+@jit
+def _unpack(out, y, bias, Ho, Wo, Wq, lo, hi):
+    """``y[n, k, oh, ow] = out[k, (n Ho + oh) Wq + ow] + bias[k]`` for the (image, channel)
+    planes ``lo <= n K + k < hi``: the GEMM's (K, images x Ho x Wq) result moved to NCHW,
+    junk columns dropped, bias added, in one pass."""
+    K = y.shape[1]
+    for t in range(lo, hi):
+        n, k = t // K, t % K
+        src, b = out[k], bias[k]
+        for oh in range(Ho):
+            row = y[n, k, oh]
+            start = uint64((n * Ho + oh) * Wq)
+            for ow in range(Wo):
+                row[ow] = src[start + uint64(ow)] + b
+
+
 def _forward_group(x, w2, b, y, p: Plan) -> None:
     """One group's forward, eq. 3.9: ``y = W2 @ im2col(x) + b``, a chunk at a time."""
     N, K, dtype = x.shape[0], w2.shape[0], x.dtype
+    bias = np.zeros(K, dtype) if b is None else b
     step = _chunk(N, w2.shape[1], p, x.itemsize)
     for n0 in range(0, N, step):
         n1 = min(N, n0 + step)
         cols = _packed_input(x[n0:n1], p)
         out = workspace("conv.out", (K, cols.shape[1]), dtype)
         np.matmul(w2, cols, out=out)
-        res = out.reshape(K, n1 - n0, p.Ho, p.Wq)[..., :p.Wo].transpose(1, 0, 2, 3)
-        if b is None:
-            np.copyto(y[n0:n1], res)
-        else:
-            np.add(res, b[:, None, None], out=y[n0:n1])
+        _unpack(out, y[n0:n1], bias, p.Ho, p.Wo, p.Wq, 0, (n1 - n0) * K)
 
 
 def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -190,12 +204,13 @@ def _col2im(dcols, dx, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Wq, lo, hi):
                         continue
                     src = dcols[r, (n * Ho + oh) * Wq:]
                     dst = plane[h]
-                    if sw == 1:  # a contiguous run: let LLVM vectorize it
-                        shift = j * dw - pw
-                        dst[ow_lo + shift:ow_hi + shift] += src[ow_lo:ow_hi]
-                    else:
-                        for ow in range(ow_lo, ow_hi):
-                            dst[ow * sw - pw + j * dw] += src[ow]
+                    # indices that are non-negative by construction, cast to unsigned:
+                    # numba then skips its negative-index wraparound and LLVM vectorizes
+                    # the loop (a slice "+=" is slower: numba checks it for overlap)
+                    first = uint64(ow_lo * sw - pw + j * dw)
+                    step = uint64(sw)
+                    for q in range(ow_hi - ow_lo):
+                        dst[first + uint64(q) * step] += src[uint64(ow_lo + q)]
 
 
 def _full_conv_applies(p: Plan, K: int) -> bool:
@@ -208,24 +223,41 @@ def _full_conv_applies(p: Plan, K: int) -> bool:
     return fits and 4 * p.C > K
 
 
+@jit(fastmath=REDUCTION_MATH)
+def _pack_delta(dy, dyw, sums, Ho, Wo, Wq, lo, hi):
+    """``dyw[k, (n Ho + oh) Wq + ow] = dy[n, k, oh, ow]`` (junk columns 0) for the channels
+    ``lo <= k < hi``: delta in the GEMMs' layout; adds each channel's sum to ``sums[k]``
+    on the way (CONV-BP4)."""
+    m = dy.shape[0]
+    for k in range(lo, hi):
+        dst = dyw[k]
+        s = 0.0
+        for n in range(m):
+            for oh in range(Ho):
+                row = dy[n, k, oh]
+                start = uint64((n * Ho + oh) * Wq)
+                for ow in range(Wo):
+                    v = row[ow]
+                    dst[start + uint64(ow)] = v
+                    s += v
+                for ow in range(Wo, Wq):
+                    dst[start + uint64(ow)] = 0
+        sums[k] += s
+
+
 def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
     """One group's CONV-BP3 (dW) and CONV-BP4 (db), and, when ``dx`` is given, CONV-BP2
     in scatter form; a chunk of images at a time. Returns (dw2, db)."""
     N, K, dtype = x.shape[0], w2.shape[0], x.dtype
     rows = w2.shape[1]
     dw2t = np.zeros((rows, K), dtype) if want_w else None  # dW2 transposed: cols @ delta^T runs faster
-    db = np.zeros(K, dtype) if want_b else None
+    sums = np.zeros(K)  # CONV-BP4, accumulated in float64
     step = _chunk(N, rows, p, x.itemsize)
     for n0 in range(0, N, step):
         n1 = min(N, n0 + step)
         m = n1 - n0
         dyw = workspace("conv.dy", (K, m * p.Ho * p.Wq), dtype)
-        grid = dyw.reshape(K, m, p.Ho, p.Wq)
-        np.copyto(grid[..., :p.Wo], dy[n0:n1].transpose(1, 0, 2, 3))
-        if p.Wq > p.Wo:
-            grid[..., p.Wo:] = 0  # the junk columns must not add to dW
-        if want_b:
-            db += dyw.sum(axis=1)  # CONV-BP4
+        _pack_delta(dy[n0:n1], dyw, sums, p.Ho, p.Wo, p.Wq, 0, K)  # and CONV-BP4's sums
         if want_w:
             cols = _packed_input(x[n0:n1], p)
             part = workspace("conv.dw", (rows, K), dtype)
@@ -236,7 +268,7 @@ def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
             np.matmul(w2.T, dyw, out=dcols)
             run_split(_col2im, m * p.C, (dcols, dx[n0:n1], p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
                                          p.dh, p.dw, p.Ho, p.Wo, p.Wq))
-    return (None if dw2t is None else dw2t.T), db
+    return (None if dw2t is None else dw2t.T), (sums.astype(dtype) if want_b else None)
 
 
 def rot180_transposed(w: np.ndarray, groups: int = 1) -> np.ndarray:
