@@ -21,15 +21,18 @@ Backward, CONV-BP / eq. 3.15, with ``delta = dL/dy``:
   rows for a GEMM of only C rows) it is the same sum in scatter form,
   ``col2im(W2^T @ delta)``: each output pixel sends ``delta w`` back to the pixels it read.
 
-Speed notes. The packing is done by numpy copies from a zero-padded chunk through a
-strided view, which run at memcpy speed (4x numba's slice copies, measured). When the
-stride along the width is 1, every row of ``cols`` is made one contiguous run of the
-padded image by letting each output row span the padded width ``Wp``: the GEMM then
-computes ``Wp - Wo`` junk columns per row, which are dropped (only done when the junk
-is at most 1/8 of the work). Chunks are sized to stay in cache (:data:`CHUNK_BYTES`)
-and every scratch buffer is reused (:mod:`._workspace`). The GEMMs run on BLAS's own
-threads; the packing runs on the calling thread (numba/OpenMP threads next to
-OpenBLAS's spin-waiting workers slow both down).
+Speed notes (measured on a 2-core machine; see benchmarks/kernels.py). The packing is
+a numpy copy from a zero-padded chunk through a strided view: memcpy speed, 4x numba's
+slice copies. When the stride along the width is 1, every row of ``cols`` is made one
+contiguous run of the padded image by letting each output row span the padded width
+``Wp``: the GEMM computes ``Wp - Wo`` junk columns per row, which are dropped (only when
+the junk is at most 1/8 of the work). The passes that move the GEMMs' results to and
+from NCHW (:func:`_unpack`, :func:`_pack_delta`) and col2im are numba loops whose
+indices are cast to unsigned, so that LLVM vectorizes them (numba's slice ``+=`` checks
+for overlap and ran 5x slower). Chunks are sized to stay in cache (:data:`CHUNK_BYTES`,
+4 MB measured best) and every scratch buffer is reused (:mod:`._workspace`). The GEMMs
+run on BLAS's threads; packing runs on the calling thread (a second packing thread,
+or numba's OpenMP threads, next to OpenBLAS's spin-waiting workers slowed both down).
 """
 
 from __future__ import annotations
