@@ -11,6 +11,7 @@ The thread count is ``NUMBA_NUM_THREADS`` when set, else the CPUs this process m
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -46,21 +47,34 @@ def _get_pool() -> ThreadPoolExecutor:
     return _pool
 
 
+#: Slices per thread: more slices than threads lets a thread that runs ahead (its core
+#: not shared with another process) take over the work of one that lags.
+SLICES_PER_THREAD = 4
+
+
 def run_split(kernel, n: int, args: tuple, min_per_thread: int = 1) -> None:
     """Call ``kernel(*args, lo, hi)`` over ``[0, n)`` cut into contiguous slices.
 
-    The calling thread runs the first slice itself; the others go to the pool. With one
-    thread, or fewer than ``2 * min_per_thread`` items, it is one plain call.
+    The slices are handed out one at a time to the calling thread and the pool's
+    threads (dynamic, so a busy core slows the call down instead of stalling it). With
+    one thread, or fewer than ``2 * min_per_thread`` items, it is one plain call.
     """
-    parts = min(thread_count(), n // max(1, min_per_thread))
-    if parts <= 1:
+    threads = min(thread_count(), n // max(1, min_per_thread))
+    if threads <= 1:
         kernel(*args, 0, n)
         return
+    parts = min(n, threads * SLICES_PER_THREAD)
     bounds = [n * p // parts for p in range(parts + 1)]
+    counter = itertools.count()  # next() on it is atomic under the GIL
+
+    def work():
+        while (p := next(counter)) < parts:
+            kernel(*args, bounds[p], bounds[p + 1])
+
     pool = _get_pool()
-    futures = [pool.submit(kernel, *args, bounds[p], bounds[p + 1]) for p in range(1, parts)]
+    futures = [pool.submit(work) for _ in range(threads - 1)]
     try:
-        kernel(*args, bounds[0], bounds[1])
+        work()
     finally:
         for f in futures:
             f.result()
