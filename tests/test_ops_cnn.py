@@ -240,6 +240,18 @@ def test_cache_dir_falls_back_when_the_package_folder_is_read_only(monkeypatch, 
     assert _jit.cache_dir_fallback(here) is None  # the user's own setting wins
 
 
+def test_run_split_covers_the_range_once_on_several_threads(monkeypatch):
+    from tinygrad_notes.kernels import _threads
+
+    monkeypatch.setattr(_threads, "_THREADS", 3)
+    seen = []
+    _threads.run_split(lambda tag, lo, hi: seen.extend(range(lo, hi)), 50, ("x",))
+    assert sorted(seen) == list(range(50))
+    calls = []
+    _threads.run_split(lambda tag, lo, hi: calls.append((lo, hi)), 5, ("x",), min_per_thread=5)
+    assert calls == [(0, 5)]  # too little work to split: one plain call
+
+
 def test_every_kernel_is_cached():
     import tinygrad_notes.kernels.batchnorm as bn
     import tinygrad_notes.kernels.conv2d as cv
