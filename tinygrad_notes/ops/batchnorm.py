@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_notes.kernels.batchnorm import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
-
-from .conv import float_arrays
+from .conv import float_arrays, kernels
 from .registry import register
 
 
@@ -57,7 +55,7 @@ def _batch_norm_fwd(x, gamma, beta, running_mean=None, running_var=None, trainin
                 f"batch_norm: training needs more than one value per channel to estimate a "
                 f"variance, got input shape {shape} ({m} value per channel)"
             )
-        y, mean, var, invstd = batchnorm_forward_train(x3, g64, b64, float(eps))
+        y, mean, var, invstd = kernels().batchnorm_forward_train(x3, g64, b64, float(eps))
         if running_mean is not None:
             running_mean *= 1.0 - momentum
             running_mean += momentum * mean
@@ -68,7 +66,7 @@ def _batch_norm_fwd(x, gamma, beta, running_mean=None, running_var=None, trainin
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: inference (training=False) needs running_mean and running_var")
         mean = np.array(running_mean, dtype=np.float64)  # a copy: later training steps move it
-        y, invstd = batchnorm_forward_infer(x3, g64, b64, mean, running_var, float(eps))
+        y, invstd = kernels().batchnorm_forward_infer(x3, g64, b64, mean, running_var, float(eps))
     return y.reshape(shape), (mean, invstd, bool(training), tuple(needs), dtype)
 
 
@@ -79,7 +77,8 @@ def _batch_norm_bwd(grad, saved, x, gamma, beta):
     shape = x3.shape
     x3 = x3.reshape(shape[0], shape[1], -1)
     g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(x3.shape)
-    dx, dgamma, dbeta = batchnorm_backward(g3, x3, np.asarray(gamma, np.float64), mean, invstd, training)
+    gamma64 = np.asarray(gamma, np.float64)
+    dx, dgamma, dbeta = kernels().batchnorm_backward(g3, x3, gamma64, mean, invstd, training)
     return (dx.reshape(shape) if needs[0] else None,
             dgamma.astype(dtype) if needs[1] else None,
             dbeta.astype(dtype) if needs[2] else None)

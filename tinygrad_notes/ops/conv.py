@@ -2,7 +2,8 @@
 
 ``conv2d(x, w, b)`` with x (N, C, H, W), w (K, C/groups, kh, kw), b (K,) or absent. The
 backward returns dx by CONV-BP2 (the full convolution of delta with rot180(W), eq. 3.14),
-dw by CONV-BP3 and db by CONV-BP4; the numbers come from :mod:`tinygrad_notes.kernels.conv2d`.
+dw by CONV-BP3 and db by CONV-BP4; the numbers come from :mod:`tinygrad_notes.kernels.conv2d`
+(imported on first use, so that importing the engine does not import numba).
 
 Input rules (shared with the batch_norm and pooling ops):
 
@@ -23,11 +24,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_notes.kernels.conv2d import conv2d_backward, conv2d_forward
-
 from .registry import register
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def kernels():
+    """The numba kernels package, imported on first use: ``import tinygrad_notes`` then
+    does not pay for importing numba (about 0.2 s) until a CNN op runs."""
+    import tinygrad_notes.kernels as k
+
+    return k
 
 
 def pair(value, name: str, op: str, minimum: int) -> tuple:
@@ -105,7 +112,7 @@ def _conv2d_fwd(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, needs=(
     arrays, dtype = float_arrays("conv2d", named)
     settings = conv2d_params(x.shape, w.shape, None if b is None else np.shape(b), stride, padding,
                              dilation, groups)
-    y = conv2d_forward(arrays[0], arrays[1], arrays[2] if b is not None else None, *settings)
+    y = kernels().conv2d_forward(arrays[0], arrays[1], arrays[2] if b is not None else None, *settings)
     return y, (settings, tuple(needs), dtype)
 
 
@@ -114,7 +121,7 @@ def _conv2d_bwd(g, saved, x, w, b=None):
     settings, needs, dtype = saved
     g, x, w = (np.ascontiguousarray(a, dtype=dtype) for a in (g, x, w))
     want = (needs[0], needs[1], b is not None and needs[2])
-    dx, dw, db = conv2d_backward(g, x, w, *settings, needs=want)
+    dx, dw, db = kernels().conv2d_backward(g, x, w, *settings, needs=want)
     return (dx, dw) if b is None else (dx, dw, db)
 
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_notes.kernels.pool import (avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward,
-                                         max_pool2d_forward)
-
-from .conv import float_arrays, pair
+from .conv import float_arrays, kernels, pair
 from .registry import register
 
 
@@ -40,24 +37,24 @@ def pool_params(op, shape, kernel_size, stride, padding):
 def _max_pool_fwd(x, kernel_size=2, stride=None, padding=0):
     (x,), dtype = float_arrays("max_pool2d", {"input": x})
     settings = pool_params("max_pool2d", x.shape, kernel_size, stride, padding)
-    y, argmax = max_pool2d_forward(x, *settings)
+    y, argmax = kernels().max_pool2d_forward(x, *settings)
     return y, (argmax, x.shape, dtype)
 
 
 def _max_pool_bwd(g, saved, x):
     argmax, shape, dtype = saved
-    return (max_pool2d_backward(np.ascontiguousarray(g, dtype=dtype), argmax, shape),)
+    return (kernels().max_pool2d_backward(np.ascontiguousarray(g, dtype=dtype), argmax, shape),)
 
 
 def _avg_pool_fwd(x, kernel_size=2, stride=None, padding=0):
     (x,), dtype = float_arrays("avg_pool2d", {"input": x})
     settings = pool_params("avg_pool2d", x.shape, kernel_size, stride, padding)
-    return avg_pool2d_forward(x, *settings), (settings, x.shape, dtype)
+    return kernels().avg_pool2d_forward(x, *settings), (settings, x.shape, dtype)
 
 
 def _avg_pool_bwd(g, saved, x):
     settings, shape, dtype = saved
-    return (avg_pool2d_backward(np.ascontiguousarray(g, dtype=dtype), shape, *settings),)
+    return (kernels().avg_pool2d_backward(np.ascontiguousarray(g, dtype=dtype), shape, *settings),)
 
 
 MAX_POOL2D = register("max_pool2d", _max_pool_fwd, _max_pool_bwd)
