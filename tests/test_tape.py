@@ -242,3 +242,33 @@ def test_a_non_leaf_used_as_a_parameter_gets_an_error_that_says_how_to_fix_it():
     (w * x).sum().backward()
     with pytest.raises(RuntimeError, match=r"make it a leaf.*no_grad\(\) or call .detach\(\)"):
         (w * x).sum().backward()
+
+
+def test_leaf_gradients_never_alias_each_other_or_the_seed():
+    a, b = Value(np.ones(3)), Value(np.ones(3))
+    seed = np.full(3, 2.0)
+    s = a + b
+    s.backward(grad=seed)
+    for x, y in [(a.grad, b.grad), (a.grad, seed), (b.grad, seed), (a.grad, s.grad)]:
+        assert not np.shares_memory(x, y)
+    leaf = Value(np.ones(3))
+    leaf.backward(grad=seed)
+    assert not np.shares_memory(leaf.grad, seed)
+    np.testing.assert_array_equal(seed, [2.0, 2.0, 2.0])
+
+
+def test_a_fresh_gradient_array_becomes_the_leaf_grad_without_a_copy():
+    from tinygrad_notes.ops.registry import OPS, register
+    from tinygrad_notes.value import apply
+
+    made = []
+    if "test_fresh_grad" not in OPS:
+        def backward(g, saved, x):
+            fresh = np.array(g * 3.0)
+            made.append(weakref.ref(fresh))  # a weak reference: the walk must see it unshared
+            return (fresh,)
+
+        register("test_fresh_grad", lambda x: (x * 3.0, None), backward)
+    x = Value(np.ones(4))
+    apply(OPS["test_fresh_grad"], (x,)).sum().backward()
+    assert x.grad is made[-1](), "the backward's own fresh array is kept, not copied"

@@ -10,6 +10,7 @@ equations of a set of deep-learning notes.
 """
 
 from .creation import manual_seed, ones, randn, uniform, zeros
+from .functional_cnn import avg_pool2d, batch_norm, conv2d, max_pool2d
 from .functional import (abs, clip, concat, cross_entropy, exp, log, log_softmax, matmul, max, mean, mse,
                          relu, reshape, sigmoid, softmax, sqrt, stack, sum, tanh, transpose)
 from .gradcheck import GradcheckError, gradcheck
@@ -29,5 +30,6 @@ __all__ = [
     "Value", "Tape", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "GradcheckError",
     "detect_anomaly", "set_detect_anomaly", "zero_grad", "zeros", "ones", "randn", "uniform", "manual_seed",
     "exp", "log", "sqrt", "abs", "clip", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "matmul",
-    "sum", "mean", "max", "reshape", "transpose", "concat", "stack", "mse", "cross_entropy", "__version__",
+    "sum", "mean", "max", "reshape", "transpose", "concat", "stack", "mse", "cross_entropy", "conv2d",
+    "batch_norm", "max_pool2d", "avg_pool2d", "__version__",
 ]

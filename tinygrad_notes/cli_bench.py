@@ -70,20 +70,35 @@ def normalize(r: dict, module: str) -> dict:
             "ratio": (ours / peer) if ours and peer else None}
 
 
+def markdown(rows: list[dict], machine: dict) -> str:
+    """The same table in Markdown, for the README."""
+    lines = [f"Machine: {summary_line(machine)}.", "",
+             "| benchmark | ours | peer | ratio |", "|---|---|---|---|"]
+    for r in rows:
+        if "failed" in r:
+            lines.append(f"| {r['benchmark']} | failed: {r['failed']} | | |")
+        elif r.get("peer_value") is None:
+            lines.append(f"| {r['benchmark']} | {r['ours']:.4g} {r['unit']} | {r['peer']}: skipped | - |")
+        else:
+            lines.append(f"| {r['benchmark']} | {r['ours']:.4g} {r['unit']} | {r['peer']} {r['peer_value']:.4g} "
+                         f"{r['unit']} | {r['ratio']:.2f} |")
+    return "\n".join(lines)
+
+
 def table(rows: list[dict], machine: dict) -> str:
     """The printed table: benchmark, ours, peer, ratio (ours' time over the peer's)."""
     lines = [f"machine: {summary_line(machine)}", "ratio = our time / peer's time (below 1: we are faster)", ""]
-    lines.append(f"{'benchmark':<52}{'ours':>12}{'peer':>22}{'ratio':>8}")
+    lines.append(f"{'benchmark':<62}{'ours':>14}{'peer':>22}{'ratio':>8}")
     for r in rows:
         if "failed" in r:
-            lines.append(f"{r['benchmark']:<52}  FAILED: {r['failed']}")
+            lines.append(f"{r['benchmark']:<62}  FAILED: {r['failed']}")
             continue
         ours = f"{r['ours']:.4g} {r['unit']}"
         if r.get("peer_value") is None:
             peer, ratio = f"{r['peer']}: skipped", "-"
         else:
             peer, ratio = f"{r['peer']} {r['peer_value']:.4g}", f"{r['ratio']:.2f}"
-        lines.append(f"{r['benchmark'][:51]:<52}{ours:>12}{peer:>22}{ratio:>8}")
+        lines.append(f"{r['benchmark'][:61]:<62}{ours:>14}{peer:>22}{ratio:>8}")
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
+import sys
 
 import numpy as np
 
@@ -244,7 +245,8 @@ def _collect(root, inside=None):
     """
     if root._bw is _already_freed:
         raise _freed_error(root)
-    root._g = UNREACHED
+    unreached, many, freed = UNREACHED, MANY, _already_freed
+    root._g = unreached
     nodes = [root]
     stack = [root]
     pop, push, keep = stack.pop, stack.append, nodes.append
@@ -255,25 +257,25 @@ def _collect(root, inside=None):
             if a is None or (inside is not None and id(node) not in inside):
                 continue
             b = node._b
-            if b is MANY:
+            if b is many:
                 b = None
                 for parent in a:
                     if parent._g is None and parent.requires_grad:
-                        if parent._bw is _already_freed:
+                        if parent._bw is freed:
                             raise _freed_error(parent)
-                        parent._g = UNREACHED
+                        parent._g = unreached
                         keep(parent)
                         push(parent)
             elif a._g is None and a.requires_grad:
-                if a._bw is _already_freed:
+                if a._bw is freed:
                     raise _freed_error(a)
-                a._g = UNREACHED
+                a._g = unreached
                 keep(a)
                 push(a)
             if b is not None and b._g is None and b.requires_grad:
-                if b._bw is _already_freed:
+                if b._bw is freed:
                     raise _freed_error(b)
-                b._g = UNREACHED
+                b._g = unreached
                 keep(b)
                 push(b)
     except BaseException:
@@ -301,7 +303,7 @@ def _seed(root, grad, where: str):
         if np.size(grad) != 1:
             raise ValueError(f"{where}: grad has shape {np.shape(grad)}, the output is a scalar")
         return float(np.asarray(grad).reshape(()))
-    grad = np.array(grad, dtype=data.dtype, copy=True)
+    grad = np.asarray(grad, dtype=data.dtype)  # no copy: backward never writes into it
     if grad.shape != data.shape:
         raise ValueError(
             f"{where}: grad has shape {grad.shape} but the output has shape {data.shape}; "
@@ -355,7 +357,11 @@ def _store_grad(node, g) -> None:
     current = node.grad
     if current is None:
         if node._bw is None:
-            g = g.copy()
+            # A leaf owns its gradient. An array that only this call refers to (the walk's
+            # local, this argument, getrefcount's argument) and that owns its memory is
+            # taken as it is; anything else (shared with other nodes, a view) is copied.
+            if not (g.base is None and g.flags.writeable and sys.getrefcount(g) <= 3):
+                g = g.copy()
         else:
             g = g.view()
             g.flags.writeable = False
@@ -388,22 +394,23 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
     root._g = seed
     anomaly = _state_anomaly
     fit = fit_gradient
+    unreached, many, freed, store = UNREACHED, MANY, _already_freed, _store_grad  # locals: faster lookups
     try:
         for node in nodes:
             g = node._g
             node._g = None
             backward = node._bw
-            if g is UNREACHED:
+            if g is unreached:
                 if not retain_graph and backward is not None:
                     node._ctx = None
-                    node._bw = _already_freed
+                    node._bw = freed
                 continue
             if accumulate:
                 if type(g) is float:
                     current = node.grad
                     node.grad = g if current is None else current + g
                 else:
-                    _store_grad(node, g)
+                    store(node, g)
             if capture is not None and node in capture:
                 capture[node] = g
             if backward is None or (inside is not None and id(node) not in inside):
@@ -411,7 +418,7 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
             saved = node._ctx
             if not retain_graph:
                 node._ctx = None
-                node._bw = _already_freed
+                node._bw = freed
             a = node._a
             b = node._b
             if b is None:
@@ -423,9 +430,10 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
                     if type(ga) is not float or type(da) is not float:
                         ga = fit(ga, da, node)
                     previous = a._g
-                    a._g = ga if previous is UNREACHED else previous + ga
+                    a._g = ga if previous is unreached else previous + ga
+                ga = previous = None  # no stale references: _store_grad counts them
                 continue
-            if b is not MANY:
+            if b is not many:
                 da, db = a.data, b.data
                 ga, gb = backward(g, saved, da, db)
                 if anomaly:
@@ -434,12 +442,13 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
                     if type(ga) is not float or type(da) is not float:
                         ga = fit(ga, da, node)
                     previous = a._g
-                    a._g = ga if previous is UNREACHED else previous + ga
+                    a._g = ga if previous is unreached else previous + ga
                 if gb is not None and b.requires_grad:
                     if type(gb) is not float or type(db) is not float:
                         gb = fit(gb, db, node)
                     previous = b._g
-                    b._g = gb if previous is UNREACHED else previous + gb
+                    b._g = gb if previous is unreached else previous + gb
+                ga = gb = previous = None
                 continue
             grads = backward(g, saved, *[p.data for p in a])
             if anomaly:
@@ -451,7 +460,8 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
                 if type(gp) is not float or type(data) is not float:
                     gp = fit(gp, data, node)
                 previous = parent._g
-                parent._g = gp if previous is UNREACHED else previous + gp
+                parent._g = gp if previous is unreached else previous + gp
+            grads = gp = previous = None
     except BaseException:
         for node in nodes:
             node._g = None

@@ -90,11 +90,19 @@ def lookup(label: str) -> Entry:
     return load()[normalize(label)]
 
 
+def _report_order(entries):
+    """Family order (FAMILIES), then registration order: the same whatever imported a family first."""
+    position = {family: i for i, family in enumerate(FAMILIES)}
+    indexed = list(enumerate(entries))
+    indexed.sort(key=lambda ie: (position.get(ie[1].check.__module__.rpartition(".")[2], len(FAMILIES)), ie[0]))
+    return [e for _, e in indexed]
+
+
 def labels() -> list[str]:
     """Every registered label, in report order."""
-    return list(load())
+    return [e.label for e in all_checks()]
 
 
 def all_checks() -> list[Entry]:
     """Every registered :class:`Entry`, in report order."""
-    return list(load().values())
+    return _report_order(load().values())

@@ -3,7 +3,7 @@
 Importing this package registers every op in :data:`registry.OPS`.
 """
 
-from . import activation, arithmetic, elementwise, linalg, loss, reduce, shape  # noqa: F401
+from . import activation, arithmetic, batchnorm, conv, elementwise, linalg, loss, pool, reduce, shape  # noqa: F401
 from .registry import OPS, Op, lookup, register
 
 __all__ = ["OPS", "Op", "lookup", "register"]
