@@ -31,8 +31,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 demo: $(STAMP)
-	$(PY) examples/quickstart.py
-	$(PY) examples/scalar_mlp.py
+	$(VENV)/bin/tinygrad-notes demo --out runs/demo
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[peers]' || echo "peers not installed: they will be reported as skipped"

@@ -15,6 +15,16 @@ Float32 and float64, NCHW; the ops in ``tinygrad_notes.ops`` validate and conver
 their inputs before calling these.
 """
 
+if __name__ != "tinygrad_notes.kernels":
+    # numba's on-disk cache is keyed by source file but records the module's name; had
+    # these files been compiled as a top-level "kernels" package (importable from the
+    # repository root), the cache would fail later under the real name with
+    # "No module named 'kernels'". So there is only one name.
+    raise ImportError(
+        f"the numba kernels must be imported as tinygrad_notes.kernels, not as {__name__!r} "
+        f"(a second name would corrupt numba's cache for the first)"
+    )
+
 from .batchnorm import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
 from .conv2d import conv2d_backward, conv2d_forward
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward

@@ -262,3 +262,13 @@ def test_every_kernel_is_cached():
     assert len(jitted) >= 10
     for f in jitted:
         assert f._cache.__class__.__name__ != "NullCache", f.py_func.__name__
+
+
+def test_the_kernels_cannot_be_imported_under_a_second_name():
+    """From the repository root, a top-level `kernels` package would be importable; its
+    compiled functions would poison numba's cache for tinygrad_notes.kernels."""
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", "import kernels.conv2d"], cwd=root, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "must be imported as tinygrad_notes.kernels" in proc.stderr
