@@ -21,7 +21,17 @@ __version__ = "0.1.0"
 
 
 def zero_grad(values) -> None:
-    """Reset ``.grad`` of every Value in ``values`` (0.0 for scalars, None for tensors)."""
+    """Reset ``.grad`` of every Value in ``values`` (0.0 for scalars, None for tensors).
+
+    >>> from tinygrad_notes import Value, zero_grad
+    >>> a, b = Value(2.0), Value([1.0, 2.0])
+    >>> (a * b).sum().backward()
+    >>> a.grad, b.grad.tolist()
+    (3.0, [2.0, 2.0])
+    >>> zero_grad([a, b])
+    >>> a.grad, b.grad
+    (0.0, None)
+    """
     for v in values:
         v.zero_grad()
 

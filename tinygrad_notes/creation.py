@@ -15,7 +15,15 @@ _generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> None:
-    """Reseed the generator used by ``randn``/``uniform`` calls without ``seed=``."""
+    """Reseed the generator used by ``randn``/``uniform`` calls without ``seed=``.
+
+    >>> from tinygrad_notes import manual_seed, randn
+    >>> manual_seed(0)
+    >>> a = randn(3).data
+    >>> manual_seed(0)
+    >>> a.tolist() == randn(3).data.tolist()
+    True
+    """
     global _generator
     _generator = np.random.default_rng(seed)
 
@@ -39,12 +47,25 @@ def _make(array, dtype, requires_grad, name):
 
 
 def zeros(*shape, dtype=np.float32, requires_grad: bool = True, name=None) -> Value:
-    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``.
+
+    >>> from tinygrad_notes import zeros
+    >>> z = zeros(2, 3)
+    >>> z.shape, z.dtype.name, z.requires_grad, zeros((2, 3)).data.tolist()
+    ((2, 3), 'float32', True, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    """
     return _make(np.zeros(_shape(shape)), dtype, requires_grad, name)
 
 
 def ones(*shape, dtype=np.float32, requires_grad: bool = True, name=None) -> Value:
-    """A tensor of ones."""
+    """A tensor of ones.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import ones
+    >>> b = ones(3, dtype=np.float64, requires_grad=False, name="bias")
+    >>> b.data.tolist(), b.dtype.name, b.requires_grad, b.name
+    ([1.0, 1.0, 1.0], 'float64', False, 'bias')
+    """
     return _make(np.ones(_shape(shape)), dtype, requires_grad, name)
 
 
@@ -60,7 +81,15 @@ def randn(*shape, seed=None, dtype=np.float32, requires_grad: bool = True, name=
 
 def uniform(*shape, low: float = 0.0, high: float = 1.0, seed=None, dtype=np.float32,
             requires_grad: bool = True, name=None) -> Value:
-    """Samples uniform on [low, high)."""
+    """Samples uniform on [low, high).
+
+    >>> from tinygrad_notes import uniform
+    >>> u = uniform(1000, low=-1.0, high=1.0, seed=0)
+    >>> u.shape, bool((u.data >= -1.0).all() and (u.data < 1.0).all())
+    ((1000,), True)
+    >>> uniform(2, 3, seed=7).data.tolist() == uniform((2, 3), seed=7).data.tolist()  # seeded: reproducible
+    True
+    """
     if not low < high:
         raise ValueError(f"uniform needs low < high, got low={low}, high={high}")
     return _make(rng(seed).uniform(low, high, _shape(shape)), dtype, requires_grad, name)

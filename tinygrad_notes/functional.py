@@ -16,42 +16,106 @@ def _as_value(x) -> Value:
 
 
 def exp(x):
-    """Elementwise e ** x."""
+    """Elementwise e ** x.
+
+    >>> from tinygrad_notes import Value, exp
+    >>> x = Value(0.0)
+    >>> y = exp(x)
+    >>> y.backward()
+    >>> y.data, x.grad  # d/dx e^x = e^x
+    (1.0, 1.0)
+    """
     return _as_value(x).exp()
 
 
 def log(x):
-    """Elementwise natural logarithm."""
+    """Elementwise natural logarithm.
+
+    >>> from tinygrad_notes import Value, log
+    >>> x = Value(2.0)
+    >>> y = log(x)
+    >>> y.backward()
+    >>> round(y.data, 4), x.grad  # d/dx log x = 1/x
+    (0.6931, 0.5)
+    """
     return _as_value(x).log()
 
 
 def sqrt(x):
-    """Elementwise square root."""
+    """Elementwise square root.
+
+    >>> from tinygrad_notes import Value, sqrt
+    >>> x = Value(4.0)
+    >>> y = sqrt(x)
+    >>> y.backward()
+    >>> y.data, x.grad  # d/dx sqrt(x) = 1 / (2 sqrt(x))
+    (2.0, 0.25)
+    """
     return _as_value(x).sqrt()
 
 
 def abs(x):  # noqa: A001 - mirrors numpy's name
-    """Elementwise absolute value."""
+    """Elementwise absolute value.
+
+    >>> import tinygrad_notes as tn
+    >>> x = tn.Value([-2.0, 3.0])
+    >>> y = tn.abs(x)
+    >>> y.sum().backward()
+    >>> y.data.tolist(), x.grad.tolist()  # the gradient is sign(x)
+    ([2.0, 3.0], [-1.0, 1.0])
+    """
     return _as_value(x).abs()
 
 
 def clip(x, low=None, high=None):
-    """Clamp ``x`` into [low, high]."""
+    """Clamp ``x`` into [low, high].
+
+    >>> from tinygrad_notes import Value, clip
+    >>> x = Value([-2.0, 0.5, 3.0])
+    >>> y = clip(x, 0.0, 1.0)
+    >>> y.sum().backward()
+    >>> y.data.tolist(), x.grad.tolist()  # no gradient where it clamps
+    ([0.0, 0.5, 1.0], [0.0, 1.0, 0.0])
+    """
     return _as_value(x).clip(low, high)
 
 
 def relu(x):
-    """max(x, 0)."""
+    """max(x, 0).
+
+    >>> from tinygrad_notes import Value, relu
+    >>> x = Value([-1.0, 2.0])
+    >>> y = relu(x)
+    >>> y.sum().backward()
+    >>> y.data.tolist(), x.grad.tolist()
+    ([0.0, 2.0], [0.0, 1.0])
+    """
     return _as_value(x).relu()
 
 
 def tanh(x):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    >>> from tinygrad_notes import Value, tanh
+    >>> x = Value(0.0)
+    >>> y = tanh(x)
+    >>> y.backward()
+    >>> y.data, x.grad  # d/dx tanh x = 1 - tanh(x)^2
+    (0.0, 1.0)
+    """
     return _as_value(x).tanh()
 
 
 def sigmoid(x):
-    """Logistic sigmoid."""
+    """Logistic sigmoid.
+
+    >>> from tinygrad_notes import Value, sigmoid
+    >>> x = Value(0.0)
+    >>> y = sigmoid(x)
+    >>> y.backward()
+    >>> y.data, x.grad  # d/dx sigma(x) = sigma(x) (1 - sigma(x))
+    (0.5, 0.25)
+    """
     return _as_value(x).sigmoid()
 
 
@@ -67,37 +131,85 @@ def softmax(x, axis: int = -1):
 
 
 def log_softmax(x, axis: int = -1):
-    """Log of the softmax along ``axis``, computed stably."""
+    """Log of the softmax along ``axis``, computed stably.
+
+    >>> from tinygrad_notes import Value, log_softmax
+    >>> log_softmax(Value([0.0, 1000.0])).data.tolist()  # no overflow in exp(1000)
+    [-1000.0, 0.0]
+    """
     return _as_value(x)._unary(_act.LOG_SOFTMAX, axis=axis)
 
 
 def matmul(a, b):
-    """Matrix product ``a @ b`` with numpy's rules."""
+    """Matrix product ``a @ b`` with numpy's rules.
+
+    >>> from tinygrad_notes import Value, matmul
+    >>> a, b = Value([[1.0, 2.0], [3.0, 4.0]]), Value([[1.0], [1.0]])
+    >>> y = matmul(a, b)
+    >>> y.sum().backward()
+    >>> y.data.tolist(), b.grad.tolist()  # dL/db = a^T dL/dy
+    ([[3.0], [7.0]], [[4.0], [6.0]])
+    """
     return _as_value(a).matmul(b)
 
 
 def sum(x, axis=None, keepdims: bool = False):  # noqa: A001
-    """Sum over ``axis``."""
+    """Sum over ``axis``.
+
+    >>> import tinygrad_notes as tn
+    >>> x = tn.Value([[1.0, 2.0], [3.0, 4.0]])
+    >>> tn.sum(x).item(), tn.sum(x, axis=0).data.tolist(), tn.sum(x, axis=1, keepdims=True).shape
+    (10.0, [4.0, 6.0], (2, 1))
+    """
     return _as_value(x).sum(axis, keepdims)
 
 
 def mean(x, axis=None, keepdims: bool = False):
-    """Mean over ``axis``."""
+    """Mean over ``axis``.
+
+    >>> import tinygrad_notes as tn
+    >>> x = tn.Value([1.0, 2.0, 3.0, 6.0])
+    >>> y = tn.mean(x)
+    >>> y.backward()
+    >>> y.item(), x.grad.tolist()  # each element gets 1/n
+    (3.0, [0.25, 0.25, 0.25, 0.25])
+    """
     return _as_value(x).mean(axis, keepdims)
 
 
 def max(x, axis=None, keepdims: bool = False):  # noqa: A001
-    """Maximum over ``axis``."""
+    """Maximum over ``axis``.
+
+    >>> import tinygrad_notes as tn
+    >>> x = tn.Value([[1.0, 5.0], [4.0, 2.0]])
+    >>> y = tn.max(x, axis=1)
+    >>> y.sum().backward()
+    >>> y.data.tolist(), x.grad.tolist()  # the gradient goes to the maximum
+    ([5.0, 4.0], [[0.0, 1.0], [1.0, 0.0]])
+    """
     return _as_value(x).max(axis, keepdims)
 
 
 def reshape(x, shape):
-    """``x`` in a new shape."""
+    """``x`` in a new shape.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, reshape
+    >>> reshape(Value(np.arange(6.0)), (2, 3)).data.tolist()
+    [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    """
     return _as_value(x).reshape(shape)
 
 
 def transpose(x, axes=None):
-    """``x`` with its axes permuted (reversed by default)."""
+    """``x`` with its axes permuted (reversed by default).
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, transpose
+    >>> x = Value(np.zeros((2, 3, 4)))
+    >>> transpose(x).shape, transpose(x, (0, 2, 1)).shape
+    ((4, 3, 2), (2, 4, 3))
+    """
     return _as_value(x).transpose(*(axes or ()))
 
 
@@ -112,7 +224,15 @@ def concat(values, axis: int = 0):
 
 
 def stack(values, axis: int = 0):
-    """Join values (scalars or tensors of one shape) along a new axis."""
+    """Join values (scalars or tensors of one shape) along a new axis.
+
+    >>> from tinygrad_notes import Value, stack
+    >>> a, b = Value(1.0), Value(2.0)
+    >>> v = stack([a, b])
+    >>> (v * Value([3.0, 4.0])).sum().backward()
+    >>> v.data.tolist(), a.grad, b.grad, stack([Value([1.0, 2.0])] * 3, axis=1).shape
+    ([1.0, 2.0], 3.0, 4.0, (2, 3))
+    """
     return apply(_sh.STACK, value_args(values, "stack"), axis=axis)
 
 

@@ -18,12 +18,28 @@ from .value import Value
 
 
 class GradcheckError(AssertionError):
-    """Raised by :func:`gradcheck` when a gradient is out of tolerance; the message has the worst element."""
+    """Raised by :func:`gradcheck` when a gradient is out of tolerance; the message has the worst element.
+
+    >>> from tinygrad_notes import GradcheckError, gradcheck
+    >>> try:  # x * x.detach() hides one of the two factors from the tape: its gradient is x, not 2x
+    ...     gradcheck(lambda x: (x * x.detach()).sum(), [[1.0, 2.0]])
+    ... except GradcheckError as e:
+    ...     print(str(e).split(";")[0])
+    gradcheck FAILED on 2 of 2 elements
+    """
 
 
 @dataclass
 class GradcheckReport:
-    """What :func:`gradcheck` compared: the worst element over all inputs, and how many failed."""
+    """What :func:`gradcheck` compared: the worst element over all inputs, and how many failed.
+
+    >>> from tinygrad_notes import gradcheck
+    >>> report = gradcheck(lambda x: (x * x.detach()).sum(), [[1.0, 2.0]], raise_on_failure=False)
+    >>> bool(report), report.failures, report.checked, report.input_index, report.element
+    (False, 2, 2, 0, (1,))
+    >>> round(report.analytic, 6), round(report.numeric, 6)  # the tape says x, the truth is 2x
+    (2.0, 4.0)
+    """
 
     passed: bool
     input_index: int | None

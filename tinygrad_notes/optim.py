@@ -12,7 +12,20 @@ import numpy as np
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate; ``step()`` applies one update."""
+    """Holds the parameters and the learning rate; ``step()`` applies one update.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes.nn import Parameter
+    >>> class SignSGD(Optimizer):  # a new optimizer defines step()
+    ...     def step(self):
+    ...         for p in self.params:
+    ...             p.data -= self.lr * np.sign(p.grad)
+    >>> w = Parameter(np.array([1.0, 1.0], dtype=np.float32))
+    >>> w.grad = np.array([3.0, -0.5], dtype=np.float32)
+    >>> SignSGD([w], lr=0.5).step()
+    >>> w.data.tolist()
+    [0.5, 1.5]
+    """
 
     def __init__(self, params, lr: float):
         self.params = list(params)
@@ -82,7 +95,17 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam: bias-corrected first and second moments of the gradient (Kingma & Ba, 2015)."""
+    """Adam: bias-corrected first and second moments of the gradient (Kingma & Ba, 2015).
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import optim
+    >>> from tinygrad_notes.nn import Parameter
+    >>> w = Parameter(np.array([1.0, -1.0], dtype=np.float32))
+    >>> w.grad = np.array([10.0, -0.1], dtype=np.float32)
+    >>> optim.Adam([w], lr=0.1).step()
+    >>> [round(x, 4) for x in w.data.tolist()]  # the first step moves each weight by lr, whatever the gradient's size
+    [0.9, -0.9]
+    """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr)
@@ -110,7 +133,16 @@ class Adam(Optimizer):
 
 
 class StepLR:
-    """Multiply the learning rate by ``gamma`` every ``step_size`` calls of ``step()``."""
+    """Multiply the learning rate by ``gamma`` every ``step_size`` calls of ``step()``.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import optim
+    >>> from tinygrad_notes.nn import Parameter
+    >>> opt = optim.SGD([Parameter(np.zeros(1, dtype=np.float32))], lr=1.0)
+    >>> schedule = optim.StepLR(opt, step_size=2, gamma=0.5)
+    >>> [schedule.step() for epoch in range(5)], opt.lr
+    ([1.0, 0.5, 0.5, 0.25, 0.25], 0.25)
+    """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
         if step_size <= 0:
@@ -126,7 +158,16 @@ class StepLR:
 
 
 class CosineLR:
-    """Cosine annealing from the base rate to ``min_lr`` over ``total`` calls of ``step()``."""
+    """Cosine annealing from the base rate to ``min_lr`` over ``total`` calls of ``step()``.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import optim
+    >>> from tinygrad_notes.nn import Parameter
+    >>> opt = optim.SGD([Parameter(np.zeros(1, dtype=np.float32))], lr=1.0)
+    >>> schedule = optim.CosineLR(opt, total=4, min_lr=0.1)
+    >>> [round(schedule.step(), 4) for epoch in range(5)]  # then it stays at min_lr
+    [0.8682, 0.55, 0.2318, 0.1, 0.1]
+    """
 
     def __init__(self, optimizer: Optimizer, total: int, min_lr: float = 0.0):
         if total <= 0:

@@ -12,7 +12,18 @@ from .fileio import atomic_path
 
 
 def save(module, path) -> Path:
-    """Write ``module.state_dict()`` to ``path`` (.npz); a crash mid-write leaves any old file intact."""
+    """Write ``module.state_dict()`` to ``path`` (.npz); a crash mid-write leaves any old file intact.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from tinygrad_notes import nn
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save(nn.Linear(2, 1, seed=0), Path(tmp) / "model")  # the .npz suffix is added
+    ...     with np.load(path) as archive:
+    ...         print(path.name, sorted(archive.files))
+    model.npz ['bias', 'weight']
+    """
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
@@ -30,6 +41,16 @@ def load(module, path) -> None:
     A missing, truncated or corrupt file raises ValueError/FileNotFoundError naming the
     file; a key or shape mismatch raises the error of ``load_state_dict``; in every case
     the module is left unchanged.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from tinygrad_notes import nn
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save(nn.Linear(2, 1, seed=0), Path(tmp) / "model.npz")
+    ...     model = nn.Linear(2, 1, seed=1)
+    ...     load(model, path)
+    >>> model.weight.data.tolist() == nn.Linear(2, 1, seed=0).weight.data.tolist()
+    True
     """
     path = Path(path)
     if not path.exists():

@@ -35,7 +35,14 @@ _by_position = operator.attrgetter("_id")
 
 
 def is_grad_enabled() -> bool:
-    """Return True when ops record themselves for backward (see :class:`no_grad`)."""
+    """Return True when ops record themselves for backward (see :class:`no_grad`).
+
+    >>> from tinygrad_notes import is_grad_enabled, no_grad
+    >>> with no_grad():
+    ...     inside = is_grad_enabled()
+    >>> is_grad_enabled(), inside
+    (True, False)
+    """
     return _state_grad_enabled
 
 
@@ -98,7 +105,17 @@ class no_grad(_GradMode):
 
 
 class enable_grad(no_grad):
-    """Re-enable recording inside a :class:`no_grad` region."""
+    """Re-enable recording inside a :class:`no_grad` region.
+
+    >>> from tinygrad_notes import Value, enable_grad, no_grad
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     frozen = x * 3
+    ...     with enable_grad():
+    ...         tracked = x * 3
+    >>> frozen.requires_grad, tracked.requires_grad
+    (False, True)
+    """
 
     _enabled = True
 
@@ -108,6 +125,15 @@ class detect_anomaly:
 
     The error names the op, its tape position and the shape of the bad gradient.
     ``with detect_anomaly(): loss.backward()``; also a decorator.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, detect_anomaly, sqrt
+    >>> x = Value(np.array([4.0, 0.0]))
+    >>> with detect_anomaly(), np.errstate(divide="ignore"):  # doctest: +ELLIPSIS
+    ...     sqrt(x).sum().backward()  # d sqrt(x)/dx = 1 / (2 sqrt(x)) is inf at 0
+    Traceback (most recent call last):
+        ...
+    FloatingPointError: anomaly: the backward of op 'sqrt' (tape position ...) produced inf in the gradient ...
     """
 
     def __init__(self, enabled: bool = True):
@@ -136,7 +162,18 @@ class detect_anomaly:
 
 
 def set_detect_anomaly(enabled: bool) -> None:
-    """Turn anomaly mode on or off globally (see :class:`detect_anomaly`)."""
+    """Turn anomaly mode on or off globally (see :class:`detect_anomaly`).
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, log, set_detect_anomaly
+    >>> set_detect_anomaly(True)
+    >>> try:
+    ...     (log(Value(np.array([1.0, 2.0]))) * np.nan).sum().backward()
+    ... except FloatingPointError as e:
+    ...     print(str(e).split(" (")[0])
+    anomaly: the backward of op 'mul'
+    >>> set_detect_anomaly(False)
+    """
     global _state_anomaly
     _state_anomaly = bool(enabled)
 

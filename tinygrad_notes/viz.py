@@ -29,7 +29,13 @@ INSTALL_DOT = (
 
 # ---------------------------------------------------------------------- labels
 def equation_label(op_name: str) -> str:
-    """The notes' labels an op's backward implements, compacted: 'CONV-BP2-4, eq. 3.14'."""
+    """The notes' labels an op's backward implements, compacted: 'CONV-BP2-4, eq. 3.14'.
+
+    >>> equation_label("matmul"), equation_label("conv2d")
+    ('BP2-3', 'CONV-BP2-4, eq. 3.14, eq. 3.15')
+    >>> equation_label("reshape")  # an op that cites no equation
+    ''
+    """
     op = OPS.get(op_name)
     if op is None or not op.equations:
         return ""
@@ -54,7 +60,12 @@ def _number(x: float) -> str:
 
 
 def summary(array) -> str:
-    """A scalar as a number; a tensor as min / mean / max."""
+    """A scalar as a number; a tensor as min / mean / max.
+
+    >>> import numpy as np
+    >>> summary(2.5), summary(np.array([1.0, 2.0, 6.0])), summary(None)
+    ('2.5', '1 / 3 / 6', '-')
+    """
     if array is None:
         return "-"
     if isinstance(array, float) or np.ndim(array) == 0:
@@ -306,6 +317,18 @@ def render_svg(graph: graphviz.Digraph, path) -> Path:
 
     The ``.dot`` file is written first, so nothing is lost when ``dot`` is missing; then
     a RuntimeError says how to install Graphviz.
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> from tinygrad_notes import Value
+    >>> graph = draw(Value(2.0, name="a") * 3)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     svg = Path(tmp) / "graph.svg"
+    ...     if shutil.which("dot"):  # rendering needs Graphviz's dot program
+    ...         svg = render_svg(graph, Path(tmp) / "graph")  # the .svg suffix is added
+    ...         assert "<svg" in svg.read_text() and svg.with_suffix(".dot").read_text() == graph.source
+    ...     print(svg.name)
+    graph.svg
     """
     path = Path(path)
     if path.suffix != ".svg":

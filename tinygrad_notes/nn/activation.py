@@ -6,7 +6,12 @@ from .module import Module
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0).
+
+    >>> from tinygrad_notes import Value, nn
+    >>> nn.ReLU()(Value([-1.0, 0.5, 2.0])).data.tolist()
+    [0.0, 0.5, 2.0]
+    """
 
     def forward(self, x):
         """Apply ReLU elementwise."""
@@ -14,7 +19,12 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
+    """1 / (1 + exp(-x)).
+
+    >>> from tinygrad_notes import Value, nn
+    >>> [round(s, 4) for s in nn.Sigmoid()(Value([-2.0, 0.0, 2.0])).data.tolist()]
+    [0.1192, 0.5, 0.8808]
+    """
 
     def forward(self, x):
         """Apply the sigmoid elementwise."""
@@ -22,7 +32,12 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
-    """tanh(x)."""
+    """tanh(x).
+
+    >>> from tinygrad_notes import Value, nn
+    >>> [round(t, 4) for t in nn.Tanh()(Value([-1.0, 0.0, 1.0])).data.tolist()]
+    [-0.7616, 0.0, 0.7616]
+    """
 
     def forward(self, x):
         """Apply tanh elementwise."""

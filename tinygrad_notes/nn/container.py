@@ -42,6 +42,15 @@ class Residual(Module):
 
     Section 3.4: F learns the residual H(x) - x, and pushing F to zero is easier than
     fitting the identity with a plain stack.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, nn
+    >>> body = nn.Linear(2, 2, seed=0)
+    >>> body.weight.data[:], body.bias.data[:] = 0.0, 0.0  # F = 0: the block is the identity
+    >>> nn.Residual(body)(Value([[1.0, 2.0]])).data.tolist()
+    [[1.0, 2.0]]
+    >>> nn.Residual(nn.Linear(2, 3, seed=0), projection=nn.Linear(2, 3, seed=1))(Value([[1.0, 2.0]])).shape
+    (1, 3)
     """
 
     def __init__(self, body: Module, projection: Module | None = None):

@@ -53,7 +53,14 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
-    """Max pooling over ``kernel_size`` windows (stride defaults to the kernel size)."""
+    """Max pooling over ``kernel_size`` windows (stride defaults to the kernel size).
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, nn
+    >>> x = Value(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> nn.MaxPool2d(2)(x).data[0, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
@@ -70,7 +77,16 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(MaxPool2d):
-    """Average pooling; zero padding counts in the average (PyTorch's default)."""
+    """Average pooling; zero padding counts in the average (PyTorch's default).
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, nn
+    >>> x = Value(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> nn.AvgPool2d(2)(x).data[0, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    >>> nn.AvgPool2d(2, padding=1)(Value(np.ones((1, 1, 2, 2)))).data[0, 0].tolist()  # padding counts
+    [[0.25, 0.25], [0.25, 0.25]]
+    """
 
     def forward(self, x):
         """Pool ``x``."""

@@ -43,12 +43,28 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalization of (N, C) features, per feature."""
+    """Batch normalization of (N, C) features, per feature.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, nn
+    >>> bn = nn.BatchNorm1d(2)
+    >>> y = bn(Value(np.array([[1.0, 10.0], [3.0, 30.0]], dtype=np.float32)))
+    >>> y.data.round(3).tolist(), [round(m, 4) for m in bn.running_mean.tolist()]
+    ([[-1.0, -1.0], [1.0, 1.0]], [0.2, 2.0])
+    """
 
     _ndim = 2
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalization of (N, C, H, W) maps, per channel over N, H and W."""
+    """Batch normalization of (N, C, H, W) maps, per channel over N, H and W.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, nn
+    >>> x = Value(np.random.default_rng(0).normal(3.0, 2.0, (4, 3, 5, 5)).astype(np.float32))
+    >>> y = nn.BatchNorm2d(3)(x)
+    >>> bool(np.allclose(y.data.mean(axis=(0, 2, 3)), 0.0, atol=1e-5)), y.data.std(axis=(0, 2, 3)).round(2).tolist()
+    (True, [1.0, 1.0, 1.0])
+    """
 
     _ndim = 4

@@ -9,7 +9,14 @@ from .module import Module
 
 
 class Flatten(Module):
-    """Merge axes ``start_dim..end_dim`` (by default all but the batch axis)."""
+    """Merge axes ``start_dim..end_dim`` (by default all but the batch axis).
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, nn
+    >>> x = Value(np.zeros((2, 3, 4, 4)))
+    >>> nn.Flatten()(x).shape, nn.Flatten(2)(x).shape
+    ((2, 48), (2, 3, 16))
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
@@ -24,6 +31,14 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1-p).
 
     In eval mode it is the identity. ``seed`` makes the masks reproducible.
+
+    >>> import numpy as np
+    >>> from tinygrad_notes import Value, nn
+    >>> drop, x = nn.Dropout(0.5, seed=0), Value(np.ones(1000, dtype=np.float32))
+    >>> sorted(set(drop(x).data.tolist()))  # dropped, or kept and scaled by 1 / (1 - p)
+    [0.0, 2.0]
+    >>> drop.eval()(x) is x
+    True
     """
 
     def __init__(self, p: float = 0.5, seed=None):
