@@ -272,3 +272,11 @@ def test_a_fresh_gradient_array_becomes_the_leaf_grad_without_a_copy():
     x = Value(np.ones(4))
     apply(OPS["test_fresh_grad"], (x,)).sum().backward()
     assert x.grad is made[-1](), "the backward's own fresh array is kept, not copied"
+
+
+def test_a_scalar_backward_math_error_names_the_op():
+    x = Value(0.0)
+    y = x.sqrt()
+    with pytest.raises(ZeroDivisionError, match=r"backward of op 'sqrt'.*infinite or undefined"):
+        y.backward()
+    assert x.grad == 0.0

@@ -421,6 +421,17 @@ def _check_finite(node, grads) -> None:
             )
 
 
+_MATH_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
+
+
+def _backward_error(node, error) -> Exception:
+    """A math error of an op's backward, re-raised naming the op (scalars use Python's math)."""
+    return type(error)(
+        f"backward of op '{node._op}' (tape position {node._id}, output {np.shape(node.data)}): {error}; "
+        f"the derivative is infinite or undefined at this input"
+    )
+
+
 def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None, inside=None):
     """One reverse pass over ``nodes`` (newest first, from :func:`_collect`), from ``root``.
 
@@ -460,7 +471,10 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
             b = node._b
             if b is None:
                 da = a.data
-                (ga,) = backward(g, saved, da)
+                try:
+                    (ga,) = backward(g, saved, da)
+                except _MATH_ERRORS as e:
+                    raise _backward_error(node, e) from None
                 if anomaly:
                     _check_finite(node, (ga,))
                 if ga is not None and a.requires_grad:
@@ -472,7 +486,10 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
                 continue
             if b is not many:
                 da, db = a.data, b.data
-                ga, gb = backward(g, saved, da, db)
+                try:
+                    ga, gb = backward(g, saved, da, db)
+                except _MATH_ERRORS as e:
+                    raise _backward_error(node, e) from None
                 if anomaly:
                     _check_finite(node, (ga, gb))
                 if ga is not None and a.requires_grad:
@@ -487,7 +504,10 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
                     b._g = gb if previous is unreached else previous + gb
                 ga = gb = previous = None
                 continue
-            grads = backward(g, saved, *[p.data for p in a])
+            try:
+                grads = backward(g, saved, *[p.data for p in a])
+            except _MATH_ERRORS as e:
+                raise _backward_error(node, e) from None
             if anomaly:
                 _check_finite(node, grads)
             for parent, gp in zip(a, grads):
