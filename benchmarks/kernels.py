@@ -267,8 +267,8 @@ def exercise_all_kernels():
             _, mean, _, inv = K.batchnorm_forward_train(xb, one, one, 1e-5)
             K.batchnorm_backward(xb, xb, one, mean, inv)
             K.batchnorm_forward_infer(xb, one, one, one, one, 1e-5)
-        yp, arg = K.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
-        K.max_pool2d_backward(yp, arg, x.shape)
+        yp = K.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+        K.max_pool2d_backward(yp, x, yp, (2, 2), (2, 2), (0, 0))
         K.avg_pool2d_backward(K.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)), x.shape, (2, 2), (2, 2), (0, 0))
 
 

@@ -36,12 +36,12 @@ def _data(case):
 def test_max_pool_matches_the_reference(case):
     x = _data(case)
     k, s, p = case["k"], case["s"], case["p"]
-    y, argmax = max_pool2d_forward(x, k, s, p)
+    y = max_pool2d_forward(x, k, s, p)
     assert y.dtype == x.dtype
     np.testing.assert_array_equal(y, ref.max_pool2d(x, k, s, p))
     dy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
     tol = 1e-6 if x.dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(max_pool2d_backward(dy, argmax, x.shape), ref.max_pool2d_backward(dy, x, k, s, p),
+    np.testing.assert_allclose(max_pool2d_backward(dy, x, y, k, s, p), ref.max_pool2d_backward(dy, x, k, s, p),
                                rtol=tol, atol=tol)
 
 
@@ -60,16 +60,17 @@ def test_avg_pool_matches_the_reference(case):
 
 def test_padding_never_wins_a_max():
     x = -np.ones((1, 1, 2, 2)) - np.arange(4.0).reshape(1, 1, 2, 2)
-    y, _ = max_pool2d_forward(x, (2, 2), (1, 1), (1, 1))
+    y = max_pool2d_forward(x, (2, 2), (1, 1), (1, 1))
     assert y.max() == -1.0 and np.isfinite(y).all()
 
 
 def test_nan_propagates_through_max_pool():
     x = np.zeros((1, 1, 2, 4))
     x[0, 0, 1, 0] = np.nan
-    y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+    y = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
     assert np.isnan(y[0, 0, 0, 0]) and y[0, 0, 0, 1] == 0.0
-    assert argmax[0, 0, 0, 0] == 4  # the NaN's cell gets the gradient
+    dx = max_pool2d_backward(np.ones_like(y), x, y, (2, 2), (2, 2), (0, 0))
+    assert dx[0, 0, 1, 0] == 1.0 and dx[0, 0, :, :2].sum() == 1.0  # the NaN's cell gets the gradient
 
 
 def test_avg_pool_counts_the_padding():

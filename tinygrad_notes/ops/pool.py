@@ -37,13 +37,15 @@ def pool_params(op, shape, kernel_size, stride, padding):
 def _max_pool_fwd(x, kernel_size=2, stride=None, padding=0):
     (x,), dtype = float_arrays("max_pool2d", {"input": x})
     settings = pool_params("max_pool2d", x.shape, kernel_size, stride, padding)
-    y, argmax = kernels().max_pool2d_forward(x, *settings)
-    return y, (argmax, x.shape, dtype)
+    y = kernels().max_pool2d_forward(x, *settings)
+    return y, (y, settings, dtype)
 
 
 def _max_pool_bwd(g, saved, x):
-    argmax, shape, dtype = saved
-    return (kernels().max_pool2d_backward(np.ascontiguousarray(g, dtype=dtype), argmax, shape),)
+    y, settings, dtype = saved
+    (x,), _ = float_arrays("max_pool2d", {"input": x})
+    g = np.ascontiguousarray(g, dtype=dtype)
+    return (kernels().max_pool2d_backward(g, x.astype(dtype, copy=False), y, *settings),)
 
 
 def _avg_pool_fwd(x, kernel_size=2, stride=None, padding=0):

@@ -1,0 +1,17 @@
+"""The kernels' docstring examples. pytest's --doctest-modules would import kernels/ by
+its path as a top-level 'kernels' package, which the package refuses (see
+kernels/__init__.py), so they run here under their real name."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["tinygrad_notes.kernels.conv2d", "tinygrad_notes.kernels.batchnorm", "tinygrad_notes.kernels.pool",
+           "tinygrad_notes.kernels._jit", "tinygrad_notes.kernels._threads", "tinygrad_notes.kernels._workspace"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
