@@ -47,11 +47,49 @@ def _chain(kind: str, lib):
     return step
 
 
+def _tinygrad_chain(kind: str):
+    """The same chains for tinygrad (lazy: the gradients are realized at the end)."""
+    def step(x, w, n):
+        y = x
+        for _ in range(n):
+            if kind == "add":
+                y = y + w
+            elif kind == "mul":
+                y = y * w
+            elif kind == "matmul":
+                y = y @ w
+            elif kind in ("tanh", "relu", "sigmoid"):
+                y = getattr(y, kind)()
+            elif kind == "sum_keepdims":
+                y = y.sum(1, keepdim=True)
+            elif kind == "mean":
+                y = y.mean(1, keepdim=True)
+        for g in y.sum().gradient(x, w):
+            g.realize()
+
+    return step
+
+
 def measure(lib: str, repeats: int) -> dict:
     """Microseconds per op (forward+backward) for each op kind with ``lib``."""
     rng = np.random.default_rng(0)
     a = (rng.standard_normal((4, 4)) * 0.1).astype(np.float32)
     b = (rng.standard_normal((4, 4)) * 0.1).astype(np.float32)
+    if lib == "tinygrad":
+        try:
+            from tinygrad import Tensor
+        except ImportError:
+            return {"skipped": "tinygrad is not installed (pip install tinygrad; its CPU device needs clang)"}
+        x, w = Tensor(a), Tensor(b)
+        # each call schedules, compiles (once) and runs kernels, ~1 ms per op: shorter chains
+        short_n, long_n, repeats = 2, 12, 3
+        out = {}
+        for kind in OPS:
+            step = _tinygrad_chain(kind)
+            short = median_time(lambda: step(x, w, short_n), repeats, warmup=1)
+            long = median_time(lambda: step(x, w, long_n), repeats, warmup=1)
+            out[kind] = (long - short) / (long_n - short_n) * 1e6
+        return {"lib": lib, "us_per_op": out}
     if lib == "torch":
         try:
             import torch
@@ -78,7 +116,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the rows to this JSON file")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="30 repeats")
-    parser.add_argument("--child", choices=["ours", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["ours", "torch", "tinygrad"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure(args.child, args.repeats)))
@@ -92,6 +130,10 @@ def main(argv=None) -> int:
         torch = run_child("benchmarks.op_overhead", ["--child", "torch", "--repeats", str(repeats)])
     else:
         torch = {"skipped": "not among --peers"}
+    if peer_enabled("tinygrad"):
+        tiny = run_child("benchmarks.op_overhead", ["--child", "tinygrad", "--repeats", str(repeats)])
+    else:
+        tiny = {"skipped": "not among --peers"}
     print("per-op overhead, forward+backward, 4x4 float32 (microseconds per op)")
     print(f"{'op':<14}{'ours us':>10}{'torch us':>10}{'ours/torch':>12}")
     rows = []
@@ -108,6 +150,15 @@ def main(argv=None) -> int:
     else:
         mean_t = float(np.mean([r["peer_value"] for r in rows]))
         print(f"{'average':<14}{mean_o:>10.2f}{mean_t:>10.2f}{mean_o / mean_t:>12.2f}")
+    for kind in OPS:
+        o, t = ours["us_per_op"][kind], tiny.get("us_per_op", {}).get(kind)
+        rows.append(row(f"per-op fwd+bwd 4x4 {kind}", o, "us", "tinygrad", t, skipped=tiny.get("skipped"),
+                        op=kind, ours_us=o, tinygrad_us=t))
+    if "skipped" in tiny:
+        print(f"tinygrad: skipped ({tiny['skipped']})")
+    else:
+        mean_tiny = float(np.mean(list(tiny["us_per_op"].values())))
+        print(f"tinygrad (lazy, realized at the end): {mean_tiny:.1f} us per op on average")
     if args.json:
         write_json(args.json, rows)
     return 0
