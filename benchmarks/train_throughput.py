@@ -3,7 +3,7 @@
 The same LeNet-style CNN with batch norm (tinygrad_notes.models.cnn), Adam, batch 64,
 on 1x28x28 inputs; PyTorch (an optional peer) runs in its own process.
 
-    python -m benchmarks.train_throughput [--batches N] [--json PATH]
+    python -m benchmarks.train_throughput [--batches N] [--quick] [--json PATH]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from .common import peer_enabled, row, run_child, write_json
+from .common import Worker, peer_enabled, row, write_json
 
 BATCH = 64
 
@@ -27,36 +27,32 @@ def _batches(n: int, seed: int = 0):
     return x, y
 
 
-def ours(batches: int, warmup: int) -> dict:
-    """Images per second of our training step."""
+def ours_stepper():
+    """A function running ``n`` training steps of our CNN (model and optimizer persist)."""
     from tinygrad_notes import Value, cross_entropy, models
     from tinygrad_notes.optim import Adam
 
     model = models.build("cnn", (1, 28, 28), 10, bn=True)
     opt = Adam(model.parameters(), lr=1e-3)
-    xs, ys = _batches(batches + warmup)
+    xs, ys = _batches(8)
 
-    def step(x, y):
-        loss = cross_entropy(model(Value(x, requires_grad=False)), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    def run(n):
+        for i in range(n):
+            loss = cross_entropy(model(Value(xs[i % 8], requires_grad=False)), ys[i % 8])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
 
-    for i in range(warmup):
-        step(xs[i], ys[i])
-    start = time.perf_counter()
-    for i in range(warmup, warmup + batches):
-        step(xs[i], ys[i])
-    return {"images_per_second": batches * BATCH / (time.perf_counter() - start)}
+    return run
 
 
-def torch_peer(batches: int, warmup: int) -> dict:
-    """Images per second of the same network and optimizer in PyTorch eager."""
+def torch_stepper():
+    """The same network and optimizer in PyTorch eager (None when PyTorch is missing)."""
     try:
         import torch
         from torch import nn
     except ImportError:
-        return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
+        return None
     torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(1, 16, 5, padding=2, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
@@ -64,55 +60,75 @@ def torch_peer(batches: int, warmup: int) -> dict:
         nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    xs, ys = _batches(batches + warmup)
-    xs, ys = torch.from_numpy(xs), torch.from_numpy(ys)
+    xs, ys = (torch.from_numpy(a) for a in _batches(8))
 
-    def step(x, y):
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    def run(n):
+        for i in range(n):
+            loss = loss_fn(model(xs[i % 8]), ys[i % 8])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
 
-    for i in range(warmup):
-        step(xs[i], ys[i])
-    start = time.perf_counter()
-    for i in range(warmup, warmup + batches):
-        step(xs[i], ys[i])
-    return {"images_per_second": batches * BATCH / (time.perf_counter() - start),
-            "threads": torch.get_num_threads()}
+    return run
+
+
+def serve(side: str) -> None:
+    """Answer {"batches": n} requests on stdin with the seconds n training steps took."""
+    run = ours_stepper() if side == "ours" else torch_stepper()
+    for line in sys.stdin:
+        if run is None:
+            print(json.dumps({"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}), flush=True)
+            continue
+        n = json.loads(line)["batches"]
+        start = time.perf_counter()
+        run(n)
+        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
 
 
 def main(argv=None) -> int:
-    """Run both sides in their own processes and print the ratio."""
+    """Both sides in their own long-lived processes, taking turns, so they see the same machine."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--batches", type=int, default=100, help="timed batches per side")
     parser.add_argument("--quick", action="store_true", help="20 batches")
-    parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--json", help="write the result to this JSON file")
-    parser.add_argument("--child", choices=["ours", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["ours", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        fn = ours if args.child == "ours" else torch_peer
-        print(json.dumps(fn(args.batches, args.warmup)))
+    if args.serve:
+        serve(args.serve)
         return 0
-    batches, warmup = (20, 3) if args.quick else (args.batches, args.warmup)
-    extra = ["--batches", str(batches), "--warmup", str(warmup)]
-    mine = run_child("benchmarks.train_throughput", ["--child", "ours", *extra])
+    batches = 20 if args.quick else args.batches
+    turns = 4 if args.quick else 5
+    per_turn = max(1, batches // turns)
+    workers = {"ours": Worker("benchmarks.train_throughput", ["--serve", "ours"])}
     if peer_enabled("torch"):
-        peer = run_child("benchmarks.train_throughput", ["--child", "torch", *extra])
-    else:
-        peer = {"skipped": "not among --peers"}
-    if "skipped" in mine:
-        print(f"our run failed: {mine['skipped']}", file=sys.stderr)
-        return 1
-    o = mine["images_per_second"]
-    t = peer.get("images_per_second")
-    print(f"CNN training step (batch {BATCH}, Adam), images per second over {batches} batches")
+        workers["torch"] = Worker("benchmarks.train_throughput", ["--serve", "torch"])
+    seconds = {side: 0.0 for side in workers}
+    skipped = {"torch": None if "torch" in workers else "not among --peers"}
+    try:
+        for side, worker in workers.items():  # warm-up: compile, caches, first-touch pages
+            answer = worker.ask({"batches": 5})
+            if side == "torch":
+                skipped["torch"] = answer.get("skipped")
+            elif "skipped" in answer:
+                print(f"our run failed: {answer['skipped']}", file=sys.stderr)
+                return 1
+        for _ in range(turns):
+            for side, worker in workers.items():
+                answer = worker.ask({"batches": per_turn})
+                seconds[side] += answer.get("seconds", 0.0)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    images = turns * per_turn * BATCH
+    o = images / seconds["ours"]
+    t = images / seconds["torch"] if seconds.get("torch") and not skipped["torch"] else None
+    print(f"CNN training step (batch {BATCH}, Adam), images per second over {turns * per_turn} batches "
+          f"in {turns} alternating turns")
     print(f"  ours   {o:8.0f}")
-    print(f"  torch  {t:8.0f}   ours/torch {o / t:.2f}x" if t else f"  torch  skipped: {peer['skipped']}")
+    print(f"  torch  {t:8.0f}   ours/torch {o / t:.2f}x" if t else f"  torch  skipped: {skipped['torch']}")
     if args.json:
         write_json(args.json, [row("cnn training throughput (batch 64)", o, "images/s", "torch", t,
-                                   lower_is_better=False, skipped=peer.get("skipped"))])
+                                   lower_is_better=False, skipped=skipped["torch"])])
     return 0
 
 
