@@ -3,7 +3,7 @@
 The model is written once against micrograd's `Value` API (2 -> 16 -> 16 -> 1, tanh,
 MSE over 100 samples) and run with each `Value` class in its own process:
 
-    python -m benchmarks.micrograd_mlp [--json PATH] [--repeats N]
+    python -m benchmarks.micrograd_mlp [--json PATH] [--repeats N] [--quick]
 
 micrograd 0.1.0 as shipped has no ``tanh``; the child gives it one written in
 micrograd's own style (a closure ``_backward``, as in its author's lecture). Its
@@ -19,8 +19,11 @@ import json
 import math
 import random
 import sys
+import time
 
-from .common import fmt_ratio, median_time, peer_enabled, row, run_child, write_json
+import numpy as np
+
+from .common import Worker, fmt_ratio, peer_enabled, row, write_json
 
 SAMPLES, HIDDEN = 100, 16
 
@@ -102,55 +105,85 @@ def train_step(model, xs, ys, lr: float = 0.05) -> float:
     return loss.data
 
 
-def child(impl: str, gc_enabled: bool, repeats: int) -> dict:
-    """Time one training step with ``impl`` ('ours' or 'micrograd') in this process."""
+def serve(impl: str, gc_enabled: bool) -> None:
+    """Answer {"steps": n} requests on stdin with the time of each training step (ms)."""
     if impl == "micrograd":
         try:
             Value = _micrograd_value()
         except ImportError:
-            return {"skipped": "micrograd is not installed (pip install micrograd)"}
+            Value = None
     else:
         from tinygrad_notes import Value
-    model, xs, ys = make_model(Value)
+    if Value is not None:
+        model, xs, ys = make_model(Value)
+        train_step(model, xs, ys)  # warm-up
     if not gc_enabled:
         gc.disable()
-    seconds = median_time(lambda: train_step(model, xs, ys), repeats)
-    return {"impl": impl, "gc": gc_enabled, "step_ms": seconds * 1e3}
+    for line in sys.stdin:
+        if Value is None:
+            print(json.dumps({"skipped": "micrograd is not installed (pip install micrograd)"}), flush=True)
+            continue
+        times = []
+        for _ in range(json.loads(line)["steps"]):
+            start = time.perf_counter()
+            train_step(model, xs, ys)
+            times.append((time.perf_counter() - start) * 1e3)
+        print(json.dumps({"step_ms": times}), flush=True)
+
+
+CONFIGS = [("ours", True), ("micrograd", True), ("micrograd", False)]
 
 
 def main(argv=None) -> int:
-    """Run every configuration in its own process and print the table."""
+    """Every configuration in its own long-lived process; they take turns, a step each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the rows to this JSON file")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="3 repeats")
-    parser.add_argument("--child", choices=["ours", "micrograd"], help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=7, help="turns (one timed step per side each)")
+    parser.add_argument("--quick", action="store_true", help="3 turns")
+    parser.add_argument("--serve", choices=["ours", "micrograd"], help=argparse.SUPPRESS)
     parser.add_argument("--no-gc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child(args.child, not args.no_gc, args.repeats)))
+    if args.serve:
+        serve(args.serve, not args.no_gc)
         return 0
-    repeats = 3 if args.quick else args.repeats
-    rows = {}
-    for impl, gc_on in [("ours", True), ("micrograd", True), ("micrograd", False)]:
+    turns = 3 if args.quick else args.repeats
+    workers, results = {}, {}
+    for impl, gc_on in CONFIGS:
         if impl == "micrograd" and not peer_enabled("micrograd"):
-            rows[(impl, gc_on)] = {"skipped": "not among --peers"}
+            results[(impl, gc_on)] = {"skipped": "not among --peers"}
             continue
-        extra = [] if gc_on else ["--no-gc"]
-        rows[(impl, gc_on)] = run_child("benchmarks.micrograd_mlp", ["--child", impl, "--repeats", str(repeats), *extra])
-    ours = rows[("ours", True)].get("step_ms")
-    print(f"scalar MLP 2-{HIDDEN}-{HIDDEN}-1 tanh, MSE over {SAMPLES} samples: one forward+backward+SGD step")
+        workers[(impl, gc_on)] = Worker("benchmarks.micrograd_mlp", ["--serve", impl] + ([] if gc_on else ["--no-gc"]))
+        results[(impl, gc_on)] = {"step_ms": []}
+    try:
+        for _ in range(turns):
+            for key, worker in workers.items():
+                answer = worker.ask({"steps": 1})
+                if "skipped" in answer:
+                    results[key] = answer
+                elif "step_ms" in results[key]:
+                    results[key]["step_ms"] += answer["step_ms"]
+    finally:
+        for worker in workers.values():
+            worker.close()
+    medians = {k: (float(np.median(v["step_ms"])) if v.get("step_ms") else None) for k, v in results.items()}
+    ours = medians[("ours", True)]
+    if ours is None:
+        print(f"our run failed: {results[('ours', True)].get('skipped')}", file=sys.stderr)
+        return 1
+    print(f"scalar MLP 2-{HIDDEN}-{HIDDEN}-1 tanh, MSE over {SAMPLES} samples: one forward+backward+SGD step "
+          f"(median of {turns} turns, the sides alternating)")
     print(f"{'implementation':<28}{'step ms':>10}{'ours faster by':>16}")
     out = []
-    for (impl, gc_on), result in rows.items():
+    for (impl, gc_on), result in results.items():
         label = f"{impl} ({'default gc' if gc_on else 'gc disabled'})"
-        if "skipped" in result:
-            print(f"{label:<28}{'skipped: ' + result['skipped']}")
+        median = medians[(impl, gc_on)]
+        if median is None:
+            print(f"{label:<28}{'skipped: ' + str(result.get('skipped'))}")
         else:
-            print(f"{label:<28}{result['step_ms']:>10.2f}{fmt_ratio(ours, result['step_ms']):>16}")
+            print(f"{label:<28}{median:>10.2f}{fmt_ratio(ours, median):>16}")
         if impl == "micrograd":
             out.append(row(f"scalar MLP step vs micrograd ({'default gc' if gc_on else 'gc disabled'})", ours, "ms",
-                           "micrograd", result.get("step_ms"), skipped=result.get("skipped")))
+                           "micrograd", median, skipped=result.get("skipped")))
     if args.json:
         write_json(args.json, out)
     return 0
