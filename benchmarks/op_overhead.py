@@ -21,51 +21,36 @@ SHORT, LONG = 10, 110
 OPS = ["add", "mul", "matmul", "tanh", "relu", "sigmoid", "sum_keepdims", "mean"]
 
 
-def _chain(kind: str, lib):
-    """A function building and backpropagating a chain of ``n`` ``kind`` ops."""
+def _apply(kind: str, y, w, keepdims: str):
+    """One ``kind`` op on ``y``; ``keepdims`` is the library's name for that keyword."""
+    if kind == "add":
+        return y + w
+    if kind == "mul":
+        return y * w
+    if kind == "matmul":
+        return y @ w
+    if kind in ("tanh", "relu", "sigmoid"):
+        return getattr(y, kind)()
+    reduce = "sum" if kind == "sum_keepdims" else "mean"
+    return getattr(y, reduce)(1, **{keepdims: True})
+
+
+def _chain(kind: str, lib: str):
+    """A function building and backpropagating a chain of ``n`` ``kind`` ops with ``lib``.
+
+    tinygrad is lazy: its gradients are asked for explicitly and realized at the end.
+    """
+    keepdims = "keepdims" if lib == "ours" else "keepdim"
+
     def step(x, w, n):
         y = x
         for _ in range(n):
-            if kind == "add":
-                y = y + w
-            elif kind == "mul":
-                y = y * w
-            elif kind == "matmul":
-                y = y @ w
-            elif kind == "tanh":
-                y = y.tanh()
-            elif kind == "relu":
-                y = y.relu()
-            elif kind == "sigmoid":
-                y = y.sigmoid()
-            elif kind == "mean":
-                y = y.mean(1, keepdims=True) if lib == "ours" else y.mean(1, keepdim=True)
-            elif kind == "sum_keepdims":
-                y = y.sum(1, keepdims=True) if lib == "ours" else y.sum(1, keepdim=True)
-        y.sum().backward()
-
-    return step
-
-
-def _tinygrad_chain(kind: str):
-    """The same chains for tinygrad (lazy: the gradients are realized at the end)."""
-    def step(x, w, n):
-        y = x
-        for _ in range(n):
-            if kind == "add":
-                y = y + w
-            elif kind == "mul":
-                y = y * w
-            elif kind == "matmul":
-                y = y @ w
-            elif kind in ("tanh", "relu", "sigmoid"):
-                y = getattr(y, kind)()
-            elif kind == "sum_keepdims":
-                y = y.sum(1, keepdim=True)
-            elif kind == "mean":
-                y = y.mean(1, keepdim=True)
-        for g in y.sum().gradient(x, w):
-            g.realize()
+            y = _apply(kind, y, w, keepdims)
+        if lib == "tinygrad":
+            for g in y.sum().gradient(x, w):
+                g.realize()
+        else:
+            y.sum().backward()
 
     return step
 
@@ -75,6 +60,7 @@ def measure(lib: str, repeats: int) -> dict:
     rng = np.random.default_rng(0)
     a = (rng.standard_normal((4, 4)) * 0.1).astype(np.float32)
     b = (rng.standard_normal((4, 4)) * 0.1).astype(np.float32)
+    short_n, long_n, warmups = SHORT, LONG, (20, 5)
     if lib == "tinygrad":
         try:
             from tinygrad import Tensor
@@ -82,15 +68,8 @@ def measure(lib: str, repeats: int) -> dict:
             return {"skipped": "tinygrad is not installed (pip install tinygrad; its CPU device needs clang)"}
         x, w = Tensor(a), Tensor(b)
         # each call schedules, compiles (once) and runs kernels, ~1 ms per op: shorter chains
-        short_n, long_n, repeats = 2, 12, 3
-        out = {}
-        for kind in OPS:
-            step = _tinygrad_chain(kind)
-            short = median_time(lambda: step(x, w, short_n), repeats, warmup=1)
-            long = median_time(lambda: step(x, w, long_n), repeats, warmup=1)
-            out[kind] = (long - short) / (long_n - short_n) * 1e6
-        return {"lib": lib, "us_per_op": out}
-    if lib == "torch":
+        short_n, long_n, warmups, repeats = 2, 12, (1, 1), 3
+    elif lib == "torch":
         try:
             import torch
         except ImportError:
@@ -104,9 +83,9 @@ def measure(lib: str, repeats: int) -> dict:
     out = {}
     for kind in OPS:
         step = _chain(kind, lib)
-        short = median_time(lambda: step(x, w, SHORT), repeats, warmup=20)
-        long = median_time(lambda: step(x, w, LONG), repeats, warmup=5)
-        out[kind] = (long - short) / (LONG - SHORT) * 1e6
+        short = median_time(lambda: step(x, w, short_n), repeats, warmup=warmups[0])
+        long = median_time(lambda: step(x, w, long_n), repeats, warmup=warmups[1])
+        out[kind] = (long - short) / (long_n - short_n) * 1e6
     return {"lib": lib, "us_per_op": out}
 
 

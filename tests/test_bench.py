@@ -1,9 +1,7 @@
 """`tinygrad-notes bench`: the table, the chart, the schema of every benchmark script."""
 
-import json
 import xml.etree.ElementTree as ET
 
-import pytest
 
 from tinygrad_notes import cli_bench
 from tinygrad_notes.cli import main

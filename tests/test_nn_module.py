@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import tinygrad_notes as tn
 from tinygrad_notes import Value, nn
 
 
