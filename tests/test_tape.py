@@ -274,6 +274,64 @@ def test_a_fresh_gradient_array_becomes_the_leaf_grad_without_a_copy():
     assert x.grad is made[-1](), "the backward's own fresh array is kept, not copied"
 
 
+_MADE: dict = {}
+
+
+def _register_view_grad(name, make):
+    """An op whose backward returns ``make(g)``; the arrays it made are recorded."""
+    from tinygrad_notes.ops.registry import OPS, register
+
+    made = _MADE.setdefault(name, [])
+    if name not in OPS:
+        def backward(g, saved, x):
+            grad, buffer, keep = make(g)
+            made.append((weakref.ref(buffer), keep))
+            return (grad,)
+
+        register(name, lambda x: (x * 3.0, None), backward)
+    return OPS[name], made
+
+
+def test_a_whole_buffer_reshape_of_a_fresh_array_is_kept_without_a_copy():
+    from tinygrad_notes.value import apply
+
+    def make(g):
+        buffer = np.empty(g.size)  # owns its memory
+        buffer[:] = (g * 3.0).reshape(-1)
+        return buffer.reshape(g.shape), buffer, None
+
+    op, made = _register_view_grad("test_reshaped_fresh_grad", make)
+    x = Value(np.ones((2, 3)))
+    apply(op, (x,)).sum().backward()
+    buffer = made[-1][0]()
+    assert buffer is not None and x.grad.base is buffer
+
+
+def test_a_view_of_a_buffer_held_elsewhere_or_of_part_of_one_is_copied():
+    from tinygrad_notes.value import apply
+
+    def shared(g):
+        buffer = np.empty(g.size)
+        buffer[:] = (g * 3.0).reshape(-1)
+        return buffer.reshape(g.shape), buffer, buffer  # the op keeps the buffer too
+
+    def part(g):
+        buffer = np.zeros(2 * g.size)
+        buffer[:g.size] = (g * 3.0).reshape(-1)
+        return buffer[:g.size].reshape(g.shape), buffer, None
+
+    for name, make in (("test_shared_view_grad", shared), ("test_part_view_grad", part)):
+        op, made = _register_view_grad(name, make)
+        x = Value(np.ones((2, 3)))
+        apply(op, (x,)).sum().backward()
+        _, kept = made[-1]
+        if kept is not None:
+            assert not np.shares_memory(x.grad, kept)
+            kept[:] = -1.0
+        assert x.grad.base is None
+        np.testing.assert_array_equal(x.grad, np.full((2, 3), 3.0))
+
+
 def test_a_scalar_backward_math_error_names_the_op():
     x = Value(0.0)
     y = x.sqrt()

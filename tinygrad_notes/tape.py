@@ -385,6 +385,16 @@ def fit_gradient(g, data, node=None):
     return g
 
 
+def _unshared_memory(g: np.ndarray) -> bool:
+    """Whether ``g`` owns its memory, or views all of a buffer that only ``g`` refers to
+    (the buffer's references: ``g``'s base pointer, the local ``base``, getrefcount's argument)."""
+    base = g.base
+    if base is None:
+        return True
+    return (type(base) is np.ndarray and base.base is None and base.nbytes == g.nbytes
+            and sys.getrefcount(base) <= 3)
+
+
 def _store_grad(node, g) -> None:
     """Accumulate a tensor gradient into ``node.grad``.
 
@@ -395,9 +405,10 @@ def _store_grad(node, g) -> None:
     if current is None:
         if node._bw is None:
             # A leaf owns its gradient. An array that only this call refers to (the walk's
-            # local, this argument, getrefcount's argument) and that owns its memory is
-            # taken as it is; anything else (shared with other nodes, a view) is copied.
-            if not (g.base is None and g.flags.writeable and sys.getrefcount(g) <= 3):
+            # local, this argument, getrefcount's argument) is taken as it is when it owns
+            # its memory or is a whole-buffer view (a reshape) of memory nothing else
+            # refers to; anything else (shared with other nodes, part of a buffer) is copied.
+            if not (g.flags.writeable and sys.getrefcount(g) <= 3 and _unshared_memory(g)):
                 g = g.copy()
         else:
             g = g.view()
