@@ -76,3 +76,22 @@ def test_nan_propagates_through_max_pool():
 def test_avg_pool_counts_the_padding():
     y = avg_pool2d_forward(np.full((1, 1, 3, 3), 9.0), (3, 3), (1, 1), (1, 1))
     assert y[0, 0, 0, 0] == 4.0 and y[0, 0, 1, 1] == 9.0  # corner: 4 real cells of 9
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(2, 9), w=st.integers(2, 9),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99),
+       ties=st.booleans(), nans=st.integers(0, 3))
+def test_the_2x2_stride_2_kernel_matches_the_reference(n, c, h, w, dtype, seed, ties, nans):
+    """The branch-free 2x2 path: odd sizes (a last row or column in no window), ties
+    (the first maximum wins) and NaNs (the first NaN wins)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w))
+    if ties:
+        x = np.round(x)
+    x = x.astype(dtype)
+    x.reshape(-1)[rng.integers(0, x.size, nans)] = np.nan
+    y = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    expected = ref.max_pool2d_backward(dy, x, (2, 2), (2, 2), (0, 0))
+    np.testing.assert_array_equal(max_pool2d_backward(dy, x, y, (2, 2), (2, 2), (0, 0)), expected)
