@@ -212,9 +212,9 @@ def serve(side):
         torch.set_num_threads(torch.get_num_threads())  # import torch before the first request
         builders = {"conv": _torch_conv_steps, "bn": _torch_bn_steps}
     else:
-        from tinygrad_notes.runtime import keep_freed_memory
+        from tinygrad_notes.runtime import tune_for_training
 
-        keep_freed_memory()  # freed arrays are reused, without first-touch page faults
+        tune_for_training()  # as tinygrad-notes train does: freed arrays reused, BLAS on one thread
         builders = {"conv": _ours_conv_steps, "bn": _ours_bn_steps}
     current, steps, warmed = None, None, set()
     for line in sys.stdin:

@@ -31,9 +31,9 @@ def ours_stepper():
     """A function running ``n`` training steps of our CNN (model and optimizer persist)."""
     from tinygrad_notes import Value, cross_entropy, models
     from tinygrad_notes.optim import Adam
-    from tinygrad_notes.runtime import keep_freed_memory
+    from tinygrad_notes.runtime import tune_for_training
 
-    keep_freed_memory()  # as tinygrad-notes train does
+    tune_for_training()  # as tinygrad-notes train does
     model = models.build("cnn", (1, 28, 28), 10, bn=True)
     opt = Adam(model.parameters(), lr=1e-3)
     xs, ys = _batches(8)

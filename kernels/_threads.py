@@ -31,6 +31,7 @@ def _detect_threads() -> int:
 
 
 _THREADS = _detect_threads()
+_inside = threading.local()  # .active: this thread is running a slice of a run_split
 
 
 def thread_count() -> int:
@@ -57,10 +58,12 @@ def run_split(kernel, n: int, args: tuple, min_per_thread: int = 1) -> None:
 
     The slices are handed out one at a time to the calling thread and the pool's
     threads (dynamic, so a busy core slows the call down instead of stalling it). With
-    one thread, or fewer than ``2 * min_per_thread`` items, it is one plain call.
+    one thread, or fewer than ``2 * min_per_thread`` items, it is one plain call; so is a
+    call made from inside a slice (a chunk's kernel that splits again), because the
+    pool's threads are busy with the outer slices and waiting for them would deadlock.
     """
     threads = min(thread_count(), n // max(1, min_per_thread))
-    if threads <= 1:
+    if threads <= 1 or getattr(_inside, "active", False):
         kernel(*args, 0, n)
         return
     parts = min(n, threads * SLICES_PER_THREAD)
@@ -68,8 +71,12 @@ def run_split(kernel, n: int, args: tuple, min_per_thread: int = 1) -> None:
     counter = itertools.count()  # next() on it is atomic under the GIL
 
     def work():
-        while (p := next(counter)) < parts:
-            kernel(*args, bounds[p], bounds[p + 1])
+        _inside.active = True
+        try:
+            while (p := next(counter)) < parts:
+                kernel(*args, bounds[p], bounds[p + 1])
+        finally:
+            _inside.active = False
 
     pool = _get_pool()
     futures = [pool.submit(work) for _ in range(threads - 1)]

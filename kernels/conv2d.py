@@ -43,12 +43,15 @@ import numpy as np
 from numba import uint64
 from numpy.lib.stride_tricks import as_strided
 
+from ._blas import blas_threads
 from ._jit import REDUCTION_MATH, jit
-from ._threads import run_split
+from ._threads import run_split, thread_count
 from ._workspace import workspace
 
 #: Target size of one chunk's packed matrix; a chunk is at least one image.
 CHUNK_BYTES = 4 << 20
+#: The same when each kernel thread packs and multiplies chunks of its own.
+PARALLEL_CHUNK_BYTES = 2 << 20
 
 
 class Plan(NamedTuple):
@@ -89,10 +92,35 @@ def make_plan(C, H, W, kh, kw, stride, padding, dilation) -> Plan:
     return Plan(C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Hp, Wp, Wq, S)
 
 
-def _chunk(N: int, rows: int, p: Plan, itemsize: int) -> int:
-    """Images per chunk, so that the packed matrix stays near :data:`CHUNK_BYTES`."""
+def _chunks_in_parallel() -> bool:
+    """Whether chunks go to the kernel threads: when BLAS multiplies on one thread."""
+    return thread_count() > 1 and blas_threads() == 1
+
+
+def _chunk(N: int, rows: int, p: Plan, itemsize: int, parallel: bool = False) -> int:
+    """Images per chunk, so that the packed matrix stays near :data:`CHUNK_BYTES`
+    (:data:`PARALLEL_CHUNK_BYTES`, and at least one chunk per thread, in parallel)."""
     per_image = rows * p.Ho * p.Wq * itemsize
+    if parallel:
+        step = PARALLEL_CHUNK_BYTES // max(per_image, 1)
+        return max(1, min(-(-N // thread_count()), step))
     return max(1, min(N, CHUNK_BYTES // max(per_image, 1)))
+
+
+def _run_body(body, chunks, lo, hi):
+    for i in range(lo, hi):
+        body(i, *chunks[i])
+
+
+def _for_each_chunk(body, N: int, step: int, parallel: bool) -> int:
+    """Call ``body(i, n0, n1)`` for the i-th chunk ``[n0, n1)`` of ``[0, N)``; on the kernel
+    threads when ``parallel``, else in order on this thread. Returns the chunk count."""
+    chunks = [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+    if parallel and len(chunks) > 1:
+        run_split(_run_body, len(chunks), (body, chunks))
+    else:
+        _run_body(body, chunks, 0, len(chunks))
+    return len(chunks)
 
 
 def _pad_into(xp: np.ndarray, x: np.ndarray, p: Plan) -> None:
@@ -151,13 +179,15 @@ def _forward_group(x, w2, b, y, p: Plan) -> None:
     """One group's forward, eq. 3.9: ``y = W2 @ im2col(x) + b``, a chunk at a time."""
     N, K, dtype = x.shape[0], w2.shape[0], x.dtype
     bias = np.zeros(K, dtype) if b is None else b
-    step = _chunk(N, w2.shape[1], p, x.itemsize)
-    for n0 in range(0, N, step):
-        n1 = min(N, n0 + step)
+    parallel = _chunks_in_parallel()
+
+    def chunk(i, n0, n1):
         cols = _packed_input(x[n0:n1], p)
         out = workspace("conv.out", (K, cols.shape[1]), dtype)
         np.matmul(w2, cols, out=out)
         _unpack(out, y[n0:n1], bias, p.Ho, p.Wo, p.Wq, 0, (n1 - n0) * K)
+
+    _for_each_chunk(chunk, N, _chunk(N, w2.shape[1], p, x.itemsize, parallel), parallel)
 
 
 def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -255,25 +285,29 @@ def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
     in scatter form; a chunk of images at a time. Returns (dw2, db)."""
     N, K, dtype = x.shape[0], w2.shape[0], x.dtype
     rows = w2.shape[1]
-    dw2t = np.zeros((rows, K), dtype) if want_w else None  # dW2 transposed: cols @ delta^T runs faster
-    sums = np.zeros(K)  # CONV-BP4, accumulated in float64
-    step = _chunk(N, rows, p, x.itemsize)
-    for n0 in range(0, N, step):
-        n1 = min(N, n0 + step)
+    parallel = _chunks_in_parallel()
+    step = _chunk(N, rows, p, x.itemsize, parallel)
+    n_chunks = -(-N // step)
+    # per chunk: dW2 transposed (cols @ delta^T runs faster) and CONV-BP4's float64 sums
+    dw_parts = np.empty((n_chunks, rows, K), dtype) if want_w else None
+    sums = np.zeros((n_chunks, K))
+
+    def chunk(i, n0, n1):
         m = n1 - n0
         dyw = workspace("conv.dy", (K, m * p.Ho * p.Wq), dtype)
-        _pack_delta(dy[n0:n1], dyw, sums, p.Ho, p.Wo, p.Wq, 0, K)  # and CONV-BP4's sums
+        _pack_delta(dy[n0:n1], dyw, sums[i], p.Ho, p.Wo, p.Wq, 0, K)  # and CONV-BP4's sums
         if want_w:
             cols = _packed_input(x[n0:n1], p)
-            part = workspace("conv.dw", (rows, K), dtype)
-            np.matmul(cols, dyw.T, out=part)  # CONV-BP3, transposed
-            dw2t += part
+            np.matmul(cols, dyw.T, out=dw_parts[i])  # CONV-BP3, transposed
         if dx is not None:
             dcols = workspace("conv.cols", (rows, m * p.Ho * p.Wq), dtype)
             np.matmul(w2.T, dyw, out=dcols)
             run_split(_col2im, m * p.C, (dcols, dx[n0:n1], p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
                                          p.dh, p.dw, p.Ho, p.Wo, p.Wq))
-    return (None if dw2t is None else dw2t.T), (sums.astype(dtype) if want_b else None)
+
+    _for_each_chunk(chunk, N, step, parallel)
+    dw2 = dw_parts.sum(axis=0).T if want_w else None
+    return dw2, (sums.sum(axis=0).astype(dtype) if want_b else None)
 
 
 def rot180_transposed(w: np.ndarray, groups: int = 1) -> np.ndarray:

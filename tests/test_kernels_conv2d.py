@@ -84,6 +84,47 @@ def test_several_chunks_and_a_short_last_chunk(monkeypatch, chunk_bytes):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(conv_cases())
+def test_chunks_on_the_kernel_threads_match_the_reference(case):
+    """The path taken when BLAS runs on one thread: every image its own chunk, the
+    chunks handed out to the kernel threads, dW and db summed over per-chunk parts,
+    col2im run inside a chunk (a nested split must not wait on the busy pool)."""
+    x, w, b = _arrays(case)
+    s = _settings(case)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conv_module, "_chunks_in_parallel", lambda: True)
+        mp.setattr(conv_module, "PARALLEL_CHUNK_BYTES", 1)
+        y = conv2d_forward(x, w, b, *s)
+        dy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
+        grads = conv2d_backward(dy, x, w, *s)
+    np.testing.assert_allclose(y, ref.conv2d(x, w, b, *s), **TOL[case["dtype"]])
+    for got, want in zip(grads, ref.conv2d_backward(dy, x, w, *s)):
+        np.testing.assert_allclose(got, want, **TOL[case["dtype"]])
+
+
+def test_blas_on_one_thread_sends_the_chunks_to_the_kernel_threads():
+    from tinygrad_notes.kernels import _blas
+    from tinygrad_notes.kernels._threads import thread_count
+
+    before = _blas.blas_threads()
+    if before is None:
+        pytest.skip("numpy's BLAS is not an OpenBLAS reachable at run time")
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((6, 3, 9, 9)), rng.standard_normal((5, 3, 3, 3))
+    try:
+        assert _blas.set_blas_threads(1) and _blas.blas_threads() == 1
+        assert conv_module._chunks_in_parallel() == (thread_count() > 1)
+        y = conv2d_forward(x, w, None, (1, 1), (1, 1))
+        grads = conv2d_backward(np.ones_like(y), x, w, (1, 1), (1, 1))
+    finally:
+        _blas.set_blas_threads(before)
+    assert _blas.blas_threads() == before
+    np.testing.assert_allclose(y, ref.conv2d(x, w, None, (1, 1), (1, 1)), rtol=1e-12, atol=1e-12)
+    for got, want in zip(grads, ref.conv2d_backward(np.ones_like(y), x, w, (1, 1), (1, 1))):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_reused_workspaces_keep_zero_borders_across_geometries():
     rng = np.random.default_rng(3)
     clear_workspaces()

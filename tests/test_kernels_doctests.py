@@ -8,10 +8,21 @@ import importlib
 import pytest
 
 MODULES = ["tinygrad_notes.kernels.conv2d", "tinygrad_notes.kernels.batchnorm", "tinygrad_notes.kernels.pool",
-           "tinygrad_notes.kernels._jit", "tinygrad_notes.kernels._threads", "tinygrad_notes.kernels._workspace"]
+           "tinygrad_notes.kernels._jit", "tinygrad_notes.kernels._threads", "tinygrad_notes.kernels._workspace",
+           "tinygrad_notes.kernels._blas"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_every_kernels_module_is_listed():
+    from pathlib import Path
+
+    import tinygrad_notes.kernels as package
+
+    found = {f"tinygrad_notes.kernels.{p.stem}" for p in Path(package.__file__).parent.glob("*.py")
+             if p.stem != "__init__"}
+    assert found == set(MODULES)

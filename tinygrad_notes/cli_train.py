@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .data import load_dataset
 from .models import MODELS, build
-from .runtime import keep_freed_memory
+from .runtime import tune_for_training
 from .training import TrainConfig, train
 
 DATASETS = ["xor", "moons", "spirals", "fashion-mnist"]
@@ -36,7 +36,7 @@ def run(args) -> int:
     """Run the ``train`` subcommand; exit code 0, or 130 when interrupted."""
     if args.epochs <= 0 or args.batch_size <= 0:
         raise SystemExit("train: --epochs and --batch-size must be positive")
-    keep_freed_memory()
+    tune_for_training()
     train_set = load_dataset(args.dataset, "train", args.data_dir, seed=args.seed)
     test_set = load_dataset(args.dataset, "test", args.data_dir, seed=args.seed)
     model = build(args.model, train_set.x.shape[1:], train_set.num_classes, bn=args.bn, seed=args.seed)
