@@ -52,6 +52,10 @@ from ._workspace import workspace
 CHUNK_BYTES = 4 << 20
 #: The same when each kernel thread packs and multiplies chunks of its own.
 PARALLEL_CHUNK_BYTES = 2 << 20
+#: The forward packs wide rows up to this share of junk columns; the backward, whose
+#: col2im and dW product grow with the junk, up to 1/8. Measured with the chunks on the
+#: kernel threads: lenet's forward (1/7 junk) 0.38 vs 0.49 ms, other shapes unchanged.
+FORWARD_MAX_JUNK = 1 / 4
 
 
 class Plan(NamedTuple):
@@ -81,12 +85,13 @@ def output_size(size: int, k: int, stride: int, pad: int, dil: int) -> int:
     return (size + 2 * pad - dil * (k - 1) - 1) // stride + 1
 
 
-def make_plan(C, H, W, kh, kw, stride, padding, dilation) -> Plan:
-    """The :class:`Plan` of a conv2d with these sizes (see the module docstring)."""
+def make_plan(C, H, W, kh, kw, stride, padding, dilation, max_junk: float = 1 / 8) -> Plan:
+    """The :class:`Plan` of a conv2d with these sizes (see the module docstring); rows
+    are made wide when the junk columns are at most ``max_junk`` of the padded width."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     Ho, Wo = output_size(H, kh, sh, ph, dh), output_size(W, kw, sw, pw, dw)
     Hp, Wp = H + 2 * ph, W + 2 * pw
-    wide = sw == 1 and 8 * (Wp - Wo) <= Wp
+    wide = sw == 1 and Wp - Wo <= max_junk * Wp
     Wq = Wp if wide else Wo
     S = Hp * Wp + ((kw - 1) * dw if wide else 0)
     return Plan(C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Hp, Wp, Wq, S)
@@ -206,7 +211,7 @@ def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     """
     N, C, H, W = x.shape
     K, Cg, kh, kw = w.shape
-    p = make_plan(Cg, H, W, kh, kw, stride, padding, dilation)
+    p = make_plan(Cg, H, W, kh, kw, stride, padding, dilation, FORWARD_MAX_JUNK)
     y = np.empty((N, K, p.Ho, p.Wo), dtype=x.dtype)
     Kg = K // groups
     for g in range(groups):
