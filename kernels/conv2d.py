@@ -30,9 +30,13 @@ the junk is at most 1/8 of the work). The passes that move the GEMMs' results to
 from NCHW (:func:`_unpack`, :func:`_pack_delta`) and col2im are numba loops whose
 indices are cast to unsigned, so that LLVM vectorizes them (numba's slice ``+=`` checks
 for overlap and ran 5x slower). Chunks are sized to stay in cache (:data:`CHUNK_BYTES`,
-4 MB measured best) and every scratch buffer is reused (:mod:`._workspace`). The GEMMs
-run on BLAS's threads; packing runs on the calling thread (a second packing thread,
-or numba's OpenMP threads, next to OpenBLAS's spin-waiting workers slowed both down).
+4 MB measured best) and every scratch buffer is reused (:mod:`._workspace`). Where BLAS
+runs on all cores, the GEMMs use BLAS's threads and the packing runs on the calling
+thread (a second packing thread, or numba's OpenMP threads, next to OpenBLAS's
+spin-waiting workers slowed both down). Where BLAS runs on one thread
+(``tinygrad_notes.runtime.blas_on_one_thread``, which training applies), each kernel
+thread packs and multiplies chunks of its own (:data:`PARALLEL_CHUNK_BYTES`), and dW
+and db are summed over per-chunk parts.
 """
 
 from __future__ import annotations
