@@ -17,6 +17,7 @@ none (another BLAS, another OS), :func:`blas_threads` returns None and nothing c
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 _NAMES = (("openblas_get_num_threads", "openblas_set_num_threads"),
@@ -33,7 +34,9 @@ def _loaded_openblas() -> list[str]:
     return sorted(p for p in paths if p.startswith("/") and os.path.exists(p))
 
 
+@functools.cache
 def _find():
+    """OpenBLAS's (get, set) thread-count functions, looked up on first use; or None."""
     import numpy  # noqa: F401  (numpy loads its BLAS)
 
     for path in _loaded_openblas():
@@ -50,9 +53,6 @@ def _find():
     return None
 
 
-_FUNCS = _find()
-
-
 def blas_threads() -> int | None:
     """Threads numpy's OpenBLAS uses for a product now; None when it cannot be told.
 
@@ -60,7 +60,8 @@ def blas_threads() -> int | None:
     >>> n is None or n >= 1
     True
     """
-    return None if _FUNCS is None else int(_FUNCS[0]())
+    funcs = _find()
+    return None if funcs is None else int(funcs[0]())
 
 
 def set_blas_threads(n: int) -> bool:
@@ -71,9 +72,10 @@ def set_blas_threads(n: int) -> bool:
     ...     assert set_blas_threads(1) and blas_threads() == 1
     ...     assert set_blas_threads(before)
     """
-    if _FUNCS is None:
+    funcs = _find()
+    if funcs is None:
         return False
     if n < 1:
         raise ValueError(f"set_blas_threads: n must be at least 1, got {n}")
-    _FUNCS[1](int(n))
+    funcs[1](int(n))
     return True

@@ -106,14 +106,16 @@ def _chunks_in_parallel() -> bool:
     return thread_count() > 1 and blas_threads() == 1
 
 
-def _chunk(N: int, rows: int, p: Plan, itemsize: int, parallel: bool = False) -> int:
-    """Images per chunk, so that the packed matrix stays near :data:`CHUNK_BYTES`
-    (:data:`PARALLEL_CHUNK_BYTES`, and at least one chunk per thread, in parallel)."""
+def _chunks(N: int, rows: int, p: Plan, itemsize: int, parallel: bool = False) -> list:
+    """The chunks ``(n0, n1)`` of ``[0, N)``, sized so that the packed matrix stays near
+    :data:`CHUNK_BYTES` (:data:`PARALLEL_CHUNK_BYTES`, and at least one chunk per thread,
+    in parallel); a chunk is at least one image."""
     per_image = rows * p.Ho * p.Wq * itemsize
     if parallel:
-        step = PARALLEL_CHUNK_BYTES // max(per_image, 1)
-        return max(1, min(-(-N // thread_count()), step))
-    return max(1, min(N, CHUNK_BYTES // max(per_image, 1)))
+        step = max(1, min(-(-N // thread_count()), PARALLEL_CHUNK_BYTES // max(per_image, 1)))
+    else:
+        step = max(1, min(N, CHUNK_BYTES // max(per_image, 1)))
+    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
 
 
 def _run_body(body, chunks, lo, hi):
@@ -121,15 +123,13 @@ def _run_body(body, chunks, lo, hi):
         body(i, *chunks[i])
 
 
-def _for_each_chunk(body, N: int, step: int, parallel: bool) -> int:
-    """Call ``body(i, n0, n1)`` for the i-th chunk ``[n0, n1)`` of ``[0, N)``; on the kernel
-    threads when ``parallel``, else in order on this thread. Returns the chunk count."""
-    chunks = [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+def _for_each_chunk(body, chunks: list, parallel: bool) -> None:
+    """Call ``body(i, n0, n1)`` for the i-th of ``chunks``; on the kernel threads when
+    ``parallel``, else in order on this thread."""
     if parallel and len(chunks) > 1:
         run_split(_run_body, len(chunks), (body, chunks))
     else:
         _run_body(body, chunks, 0, len(chunks))
-    return len(chunks)
 
 
 def _pad_into(xp: np.ndarray, x: np.ndarray, p: Plan) -> None:
@@ -196,7 +196,7 @@ def _forward_group(x, w2, b, y, p: Plan) -> None:
         np.matmul(w2, cols, out=out)
         _unpack(out, y[n0:n1], bias, p.Ho, p.Wo, p.Wq, 0, (n1 - n0) * K)
 
-    _for_each_chunk(chunk, N, _chunk(N, w2.shape[1], p, x.itemsize, parallel), parallel)
+    _for_each_chunk(chunk, _chunks(N, w2.shape[1], p, x.itemsize, parallel), parallel)
 
 
 def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -295,11 +295,10 @@ def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
     N, K, dtype = x.shape[0], w2.shape[0], x.dtype
     rows = w2.shape[1]
     parallel = _chunks_in_parallel()
-    step = _chunk(N, rows, p, x.itemsize, parallel)
-    n_chunks = -(-N // step)
+    chunks = _chunks(N, rows, p, x.itemsize, parallel)
     # per chunk: dW2 transposed (cols @ delta^T runs faster) and CONV-BP4's float64 sums
-    dw_parts = np.empty((n_chunks, rows, K), dtype) if want_w else None
-    sums = np.zeros((n_chunks, K))
+    dw_parts = np.empty((len(chunks), rows, K), dtype) if want_w else None
+    sums = np.zeros((len(chunks), K))
 
     def chunk(i, n0, n1):
         m = n1 - n0
@@ -314,7 +313,7 @@ def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
             run_split(_col2im, m * p.C, (dcols, dx[n0:n1], p.kh, p.kw, p.sh, p.sw, p.ph, p.pw,
                                          p.dh, p.dw, p.Ho, p.Wo, p.Wq))
 
-    _for_each_chunk(chunk, N, step, parallel)
+    _for_each_chunk(chunk, chunks, parallel)
     dw2 = dw_parts.sum(axis=0).T if want_w else None
     return dw2, (sums.sum(axis=0).astype(dtype) if want_b else None)
 
