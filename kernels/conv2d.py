@@ -1,39 +1,43 @@
-"""conv2d forward and backward (the notes' eqs. 3.9-3.15) as packing + one GEMM per chunk.
+"""conv2d forward and backward (the notes' eqs. 3.9-3.15): the direct kernels at stride 1,
+packing + one GEMM per chunk otherwise.
 
 Layout NCHW: ``x`` (N, C, H, W), ``w`` (K, C/groups, kh, kw), ``b`` (K,), ``y``
 (N, K, Ho, Wo). All arrays share one float dtype (float32 or float64); the caller (the
 ``conv2d`` op) validates shapes and dtypes, these functions trust them.
 
 Forward, eq. 3.9: ``z_ij = sum_pq a_(i+p-1, j+q-1) w_pq + b`` (a cross-correlation, which
-the notes, like every framework, write ``*`` and call convolution). Each column of the
-packed matrix ``cols`` holds the receptive field of one output pixel (im2col), so a chunk
-of images is one matrix product ``W2 (K x C kh kw) @ cols`` done by BLAS.
+the notes, like every framework, write ``*`` and call convolution). At stride 1 it is
+:func:`.conv2d_direct.direct_forward`: the padded image is read in place and the sums
+are kept in registers. At other strides each column of the packed matrix ``cols`` holds
+the receptive field of one output pixel (im2col), so a chunk of images is one matrix
+product ``W2 (K x C kh kw) @ cols`` done by BLAS.
 
 Backward, CONV-BP / eq. 3.15, with ``delta = dL/dy``:
 
 * CONV-BP4: ``db = sum_(n,i,j) delta``.
-* CONV-BP3: ``dW = sum_n delta_n @ cols_n^T`` (the correlation of the input with delta).
+* CONV-BP3: ``dW = sum_n delta_n @ cols_n^T`` (the correlation of the input with delta);
+  at stride 1, when one image's padded input and delta fit in cache, the same sum is
+  :func:`.conv2d_direct.direct_weight_grad`, without packing.
 * CONV-BP2 / eq. 3.14: ``dX`` is the full convolution of delta with ``rot180(W)``. For
-  stride 1 it is computed literally: this module's forward, run on delta with the
-  weights rotated by 180 degrees, their in/out channels swapped, and padding
-  ``d (k - 1) - p`` (eq. 3.13's zero border). Otherwise (strides > 1, a padding wider
-  than the kernel, or more output than input channels, where the packed delta would be
-  K kh kw rows for a GEMM of only C rows) it is the same sum in scatter form,
-  ``col2im(W2^T @ delta)``: each output pixel sends ``delta w`` back to the pixels it read.
+  stride 1 it is computed literally: the forward, run on delta with the weights rotated
+  by 180 degrees, their in/out channels swapped, and padding ``d (k - 1) - p`` (eq.
+  3.13's zero border). Otherwise (strides > 1, or a padding wider than the kernel) it is
+  the same sum in scatter form, ``col2im(W2^T @ delta)``: each output pixel sends
+  ``delta w`` back to the pixels it read.
 
-Speed notes (measured on a 2-core machine; see benchmarks/kernels.py). The packing is
-a numpy copy from a zero-padded chunk through a strided view: memcpy speed, 4x numba's
-slice copies. When the stride along the width is 1, every row of ``cols`` is made one
-contiguous run of the padded image by letting each output row span the padded width
-``Wp``: the GEMM computes ``Wp - Wo`` junk columns per row, which are dropped (only when
-the junk is at most 1/8 of the work). The passes that move the GEMMs' results to and
-from NCHW (:func:`_unpack`, :func:`_pack_delta`) and col2im are numba loops whose
-indices are cast to unsigned, so that LLVM vectorizes them (numba's slice ``+=`` checks
-for overlap and ran 5x slower). Chunks are sized to stay in cache (:data:`CHUNK_BYTES`,
-4 MB measured best) and every scratch buffer is reused (:mod:`._workspace`). Where BLAS
-runs on all cores, the GEMMs use BLAS's threads and the packing runs on the calling
-thread (a second packing thread, or numba's OpenMP threads, next to OpenBLAS's
-spin-waiting workers slowed both down). Where BLAS runs on one thread
+Speed notes for the im2col path (measured on a 2-core machine; see
+benchmarks/kernels.py). The packing is a numpy copy from a zero-padded chunk through a
+strided view: memcpy speed, 4x numba's slice copies. When the stride along the width is
+1, every row of ``cols`` is made one contiguous run of the padded image by letting each
+output row span the padded width ``Wp``: the GEMM computes ``Wp - Wo`` junk columns per
+row, which are dropped (only when the junk is at most 1/8 of the work). The passes that
+move the GEMMs' results to and from NCHW (:func:`_unpack`, :func:`_pack_delta`) and
+col2im are numba loops whose indices are cast to unsigned, so that LLVM vectorizes them
+(numba's slice ``+=`` checks for overlap and ran 5x slower). Chunks are sized to stay in
+cache (:data:`CHUNK_BYTES`, 4 MB measured best) and every scratch buffer is reused
+(:mod:`._workspace`). Where BLAS runs on all cores, the GEMMs use BLAS's threads and the
+packing runs on the calling thread (a second packing thread, or numba's OpenMP threads,
+next to OpenBLAS's spin-waiting workers slowed both down). Where BLAS runs on one thread
 (``tinygrad_notes.runtime.blas_on_one_thread``, which training applies), each kernel
 thread packs and multiplies chunks of its own (:data:`PARALLEL_CHUNK_BYTES`), and dW
 and db are summed over per-chunk parts.
