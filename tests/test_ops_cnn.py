@@ -215,6 +215,13 @@ y = conv2d(x, w, stride=2, padding=1)
 np.testing.assert_allclose(y.data, ref.conv2d(x.data, w.data, None, (2, 2), (1, 1)), rtol=1e-12)
 z = avg_pool2d(max_pool2d(batch_norm(y, None, None, np.zeros(3), np.ones(3)), 2, 1, 1), 2)
 z.sum().backward()
+x1, w1 = Value(rng.standard_normal((2, 2, 5, 18))), Value(rng.standard_normal((9, 2, 3, 3)))
+y1 = conv2d(x1, w1, padding=1)  # stride 1: the direct kernels (forward, dx, dW)
+np.testing.assert_allclose(y1.data, ref.conv2d(x1.data, w1.data, None, (1, 1), (1, 1)), rtol=1e-12)
+(y1 * y1).sum().backward()
+rdx, rdw, _ = ref.conv2d_backward(2 * y1.data, x1.data, w1.data, (1, 1), (1, 1))
+np.testing.assert_allclose(x1.grad, rdx, rtol=1e-10)
+np.testing.assert_allclose(w1.grad, rdw, rtol=1e-10)
 np.testing.assert_allclose(batch_norm(Value(rng.standard_normal((5, 3))), None, None).data.mean(0), 0, atol=1e-12)
 print("ok")
 """
@@ -255,8 +262,9 @@ def test_run_split_covers_the_range_once_on_several_threads(monkeypatch):
 def test_every_kernel_is_cached():
     import tinygrad_notes.kernels.batchnorm as bn
     import tinygrad_notes.kernels.conv2d as cv
+    import tinygrad_notes.kernels.conv2d_direct as cd
     import tinygrad_notes.kernels.pool as pl
-    jitted = [f for m in (bn, cv, pl) for f in vars(m).values() if hasattr(f, "py_func")]
+    jitted = [f for m in (bn, cv, cd, pl) for f in vars(m).values() if hasattr(f, "py_func")]
     if os.environ.get("NUMBA_DISABLE_JIT") == "1":
         pytest.skip("numba is disabled: there are no jitted functions")
     assert len(jitted) >= 10
