@@ -31,7 +31,7 @@ strided view: memcpy speed, 4x numba's slice copies. When the stride along the w
 1, every row of ``cols`` is made one contiguous run of the padded image by letting each
 output row span the padded width ``Wp``: the GEMM computes ``Wp - Wo`` junk columns per
 row, which are dropped (only when the junk is at most 1/8 of the work). The passes that
-move the GEMMs' results to and from NCHW (:func:`_unpack`, :func:`_pack_delta`) and
+move the GEMMs' results to and from NCHW (:func:`_unpack`, :func:`._delta.pack_delta`) and
 col2im are numba loops whose indices are cast to unsigned, so that LLVM vectorizes them
 (numba's slice ``+=`` checks for overlap and ran 5x slower). Chunks are sized to stay in
 cache (:data:`CHUNK_BYTES`, 4 MB measured best) and every scratch buffer is reused
@@ -52,6 +52,7 @@ from numba import uint64
 from numpy.lib.stride_tricks import as_strided
 
 from ._blas import blas_threads
+from ._delta import pack_delta
 from .conv2d_direct import applies as direct_applies
 from .conv2d_direct import direct_forward, direct_weight_grad
 from .conv2d_direct import weight_grad_applies as direct_weight_grad_applies
@@ -277,28 +278,6 @@ def _full_conv_applies(p: Plan) -> bool:
     return p.sh == 1 and p.sw == 1 and p.ph <= p.dh * (p.kh - 1) and p.pw <= p.dw * (p.kw - 1)
 
 
-@jit(fastmath=REDUCTION_MATH)
-def _pack_delta(dy, dyw, sums, Ho, Wo, Wq, lo, hi):
-    """``dyw[k, (n Ho + oh) Wq + ow] = dy[n, k, oh, ow]`` (junk columns 0) for the channels
-    ``lo <= k < hi``: delta in the GEMMs' layout; adds each channel's sum to ``sums[k]``
-    on the way (CONV-BP4)."""
-    m = dy.shape[0]
-    for k in range(lo, hi):
-        dst = dyw[k]
-        s = 0.0
-        for n in range(m):
-            for oh in range(Ho):
-                row = dy[n, k, oh]
-                start = uint64((n * Ho + oh) * Wq)
-                for ow in range(Wo):
-                    v = row[ow]
-                    dst[start + uint64(ow)] = v
-                    s += v
-                for ow in range(Wo, Wq):
-                    dst[start + uint64(ow)] = 0
-        sums[k] += s
-
-
 def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
     """One group's CONV-BP3 (dW) and CONV-BP4 (db), and, when ``dx`` is given, CONV-BP2
     in scatter form; a chunk of images at a time. Returns (dw2, db)."""
@@ -313,7 +292,7 @@ def _backward_group(dy, x, w2, p: Plan, dx, want_w: bool, want_b: bool):
     def chunk(i, n0, n1):
         m = n1 - n0
         dyw = workspace("conv.dy", (K, m * p.Ho * p.Wq), dtype)
-        _pack_delta(dy[n0:n1], dyw, sums[i], p.Ho, p.Wo, p.Wq, 0, K)  # and CONV-BP4's sums
+        pack_delta(dy[n0:n1], dyw, sums[i], p.Ho, p.Wo, p.Wq, 0, K)  # and CONV-BP4's sums
         if want_w:
             cols = _packed_input(x[n0:n1], p)
             np.matmul(cols, dyw.T, out=dw_parts[i])  # CONV-BP3, transposed

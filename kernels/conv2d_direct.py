@@ -32,10 +32,13 @@ forward ran at half the speed.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 from numba import uint64
 
+from ._delta import pack_delta
 from ._jit import CONV_MATH, REDUCTION_MATH, jit
 from ._registers import register_tile
 from ._threads import run_split, thread_count
@@ -135,39 +138,16 @@ GROUP_BYTES = 512 << 10
 
 
 @jit(fastmath=REDUCTION_MATH)
-def _pack_delta_wide(dyn, dyw, sums, Wp):
-    """``dyw[k, oh Wp + ow] = dy[k, oh, ow]``, zero for ``ow >= Wo`` and past the last
-    row (and in rows ``k >= K``); adds each channel's sum to ``sums[k]`` (CONV-BP4)."""
-    K, Ho, Wo = dyn.shape
-    for k in range(dyw.shape[0]):
-        dst = dyw[k]
-        if k >= K:
-            dst[:] = 0
-            continue
-        s = 0.0
-        for oh in range(Ho):
-            row = dyn[k, oh]
-            start = uint64(oh * Wp)
-            for ow in range(Wo):
-                v = row[uint64(ow)]
-                dst[start + uint64(ow)] = v
-                s += v
-            for ow in range(Wo, Wp):
-                dst[start + uint64(ow)] = 0
-        for q in range(Ho * Wp, dst.shape[0]):
-            dst[uint64(q)] = 0
-        sums[k] += s
-
-
-@jit(fastmath=REDUCTION_MATH)
 def _weight_grad(x, dy, offs, dwt, sums, xp, dyw, ph, pw, Hp, Wp, lanes, lo, hi):
     """CONV-BP3 over images ``lo <= n < hi``, a group of ``xp.shape[0]`` at a time:
     ``dwt[k, r] += sum_p dyw[k, p] xpad[offs[r] + p]``, with delta in the wide layout
-    (:func:`_pack_delta_wide`), and CONV-BP4's channel sums. The sums of a block of
+    (:func:`._delta.pack_delta`; its extra columns and rows are zero), and CONV-BP4's
+    channel sums. The sums of a block of
     ``GK x GR`` weights stay in registers over a whole group of images, so their
     horizontal additions are paid once per group. ``lanes`` must be a compile-time
     constant."""
     numba.literally(lanes)
+    K, Ho, Wo = dy.shape[1], dy.shape[2], dy.shape[3]
     G, Kp, Pw = dyw.shape
     Rp = offs.shape[0]
     acc = register_tile(GKR, lanes, xp)
@@ -177,7 +157,7 @@ def _weight_grad(x, dy, offs, dwt, sums, xp, dyw, ph, pw, Hp, Wp, lanes, lo, hi)
         m = min(G, hi - n0)
         for g in range(m):
             _pad_image(x[n0 + g], xp[g], ph, pw, Hp, Wp)
-            _pack_delta_wide(dy[n0 + g], dyw[g], sums, Wp)
+            pack_delta(dy[n0 + g:n0 + g + 1], dyw[g], sums, Ho, Wo, Wp, 0, K)
         for k0 in range(0, Kp, GK):
             for r0 in range(0, Rp, GR):
                 for a in range(GKR):
@@ -221,6 +201,33 @@ def _tap_offsets(C, kh, kw, Hp, Wp, dh, dw) -> np.ndarray:
     return (c * (Hp * Wp) + i * dh * Wp + j * dw).ravel().astype(np.int64)
 
 
+class _GradLayout(NamedTuple):
+    """The weight gradient's buffers for one conv: SIMD lanes, output channels and taps
+    rounded up to their register blocks, delta's row length ``Pw`` and the padded
+    image's length ``size`` (both with room for the last block's extra lanes)."""
+
+    lanes: int
+    Kp: int
+    Rp: int
+    Pw: int
+    size: int
+    image_bytes: int  # one image's padded input and delta
+
+
+def _grad_layout(x_shape, w_shape, padding, dilation, itemsize) -> _GradLayout:
+    """The :class:`_GradLayout` of a stride-1 conv with these shapes."""
+    _, C, H, W = x_shape
+    K, _, kh, kw = w_shape
+    (ph, pw), (dh, dw) = padding, dilation
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    Ho = Hp - dh * (kh - 1)
+    lanes = 16 if itemsize == 4 else 8
+    Kp, Rp = -(-K // GK) * GK, -(-(C * kh * kw) // GR) * GR
+    Pw = -(-(Ho * Wp) // lanes) * lanes
+    size = C * Hp * Wp + (kw - 1) * dw + lanes
+    return _GradLayout(lanes, Kp, Rp, Pw, size, (size + Kp * Pw) * itemsize)
+
+
 def direct_weight_grad(dy, x, w_shape, padding, dilation):
     """CONV-BP3 and CONV-BP4 at stride 1: ``(dW, db)`` for the upstream ``dy``.
 
@@ -238,24 +245,22 @@ def direct_weight_grad(dy, x, w_shape, padding, dilation):
     N, C, H, W = x.shape
     K, _, kh, kw = w_shape
     (ph, pw), (dh, dw) = padding, dilation
-    Ho = dy.shape[2]
-    Hp, Wp = H + 2 * ph, W + 2 * pw
     dtype = x.dtype
-    lanes = 16 if dtype.itemsize == 4 else 8
+    L = _grad_layout(x.shape, w_shape, padding, dilation, dtype.itemsize)
+    Ho, Hp, Wp = dy.shape[2], H + 2 * ph, W + 2 * pw
     R = C * kh * kw
-    Kp, Rp = -(-K // GK) * GK, -(-R // GR) * GR
-    offs = np.zeros(Rp, np.int64)  # the padding taps read offset 0 and are dropped
+    offs = np.zeros(L.Rp, np.int64)  # the padding taps read offset 0 and are dropped
     offs[:R] = _tap_offsets(C, kh, kw, Hp, Wp, dh, dw)
-    Pw = -(-(Ho * Wp) // lanes) * lanes
-    size = C * Hp * Wp + (kw - 1) * dw + lanes
-    kernel = _weight_grad16 if lanes == 16 else _weight_grad8
-    group = max(1, min(N, GROUP_BYTES // ((size + Kp * Pw) * dtype.itemsize)))
+    kernel = _weight_grad16 if L.lanes == 16 else _weight_grad8
+    group = max(1, min(N, GROUP_BYTES // L.image_bytes))
     parts = []
 
     def work(lo, hi):
-        dwt, sums = np.zeros((Kp, Rp), dtype), np.zeros(Kp)
-        xp = workspace("conv.direct", (group, size), dtype)
-        dyw = workspace("conv.direct.dy", (group, Kp, Pw), dtype)
+        dwt, sums = np.zeros((L.Kp, L.Rp), dtype), np.zeros(L.Kp)
+        xp = workspace("conv.direct", (group, L.size), dtype)
+        dyw = workspace("conv.direct.dy", (group, L.Kp, L.Pw), dtype)
+        dyw[:, K:] = 0  # pack_delta writes neither the padding channels
+        dyw[:, :, Ho * Wp:] = 0  # nor the columns past the last row
         kernel(x, dy, offs, dwt, sums, xp, dyw, ph, pw, Hp, Wp, lo, hi)
         parts.append((dwt, sums))  # list.append is atomic
 
@@ -275,15 +280,8 @@ def weight_grad_applies(x_shape, w_shape, padding, dilation, stride, itemsize) -
     """Whether :func:`direct_weight_grad` computes this conv's CONV-BP3: stride 1 and
     one image's padded input and delta within :data:`GROUP_BYTES`. Above that (resnetish,
     1.7 MB an image) the sums stream from L2 and im2col + BLAS was faster: 43 vs 53 ms."""
-    if not applies(stride):
-        return False
-    _, C, H, W = x_shape
-    K, _, kh, kw = w_shape
-    (ph, pw), (dh, dw) = padding, dilation
-    Hp, Wp = H + 2 * ph, W + 2 * pw
-    Ho = Hp - dh * (kh - 1)
-    per_image = C * Hp * Wp + (kw - 1) * dw + 16 + -(-K // GK) * GK * (Ho * Wp + 16)
-    return per_image * itemsize <= GROUP_BYTES
+    return applies(stride) and \
+        _grad_layout(x_shape, w_shape, padding, dilation, itemsize).image_bytes <= GROUP_BYTES
 
 
 def direct_forward(x, w, b, y, padding, dilation) -> None:
