@@ -56,12 +56,15 @@ def _forward_train_planes(x, gamma, beta, eps, y, mean, var, invstd, c_lo, c_hi)
         mu, v = _channel_stats(x, c)
         inv = 1.0 / np.sqrt(v + eps)
         mean[c], var[c], invstd[c] = mu, v, inv
+        # y = (x - mu) scale + beta in x's dtype, mu split as hi + lo: x - hi rounds once
         scale = gamma[c] * inv
-        shift = beta[c] - mu * scale
+        hi = x.dtype.type(mu)
+        a = x.dtype.type(scale)
+        b = x.dtype.type(beta[c] - (mu - np.float64(hi)) * scale)
         for n in range(N):
             src, dst = x[n, c], y[n, c]
             for k in range(M):
-                dst[k] = src[k] * scale + shift
+                dst[k] = (src[k] - hi) * a + b
 
 
 @jit(fastmath=REDUCTION_MATH)
@@ -138,14 +141,18 @@ def _backward_planes(dy, x, gamma, mean, invstd, train, dx, dgamma, dbeta, c_lo,
         k1 = gamma[c] * inv
         if train:  # eq. 3.23: dx = k1 (dy - dbeta / m - xhat dgamma / m)
             k2 = -k1 * inv * dgamma[c] / m
-            k0 = -k1 * s / m - k2 * mu
+            k0 = -k1 * s / m
         else:  # eq. 3.24 is affine in x: dx = gamma / sigma dy
             k2 = 0.0
             k0 = 0.0
+        # dx = k1 dy + k2 (x - mu) + k0 in x's dtype, mu split as in the forward
+        hi = x.dtype.type(mu)
+        c1, c2 = x.dtype.type(k1), x.dtype.type(k2)
+        c0 = x.dtype.type(k0 - k2 * (mu - np.float64(hi)))
         for n in range(N):
             g, a, out = dy[n, c], x[n, c], dx[n, c]
             for k in range(M):
-                out[k] = k1 * g[k] + k2 * a[k] + k0
+                out[k] = c1 * g[k] + c2 * (a[k] - hi) + c0
 
 
 @jit(fastmath=REDUCTION_MATH)
