@@ -12,7 +12,8 @@ kernels alone, without the tape. float32, NCHW.
 
 Also printed: GFLOP/s for conv (fwd 2 N K C kh kw Ho Wo; fwd+bwd three times that),
 GB/s for batchnorm (the bytes that must move: fwd reads x and writes y, fwd+bwd also
-reads x and dy and writes dx) next to this machine's memory-copy bandwidth, the first
+reads x and dy and writes dx) next to this machine's memory-copy bandwidth (a copy of
+the bn-large array timed in turns like the rows, and back to back), the first
 call's JIT compile time of all kernels (cold, then with numba's cache warm), and the
 peak RSS of a process running resnetish forward+backward (ours vs PyTorch).
 PyTorch is optional (``pip install torch==2.13.0``); without it its column says skipped.
@@ -41,6 +42,8 @@ CONV_SHAPES = {
 }
 BN_SHAPES = {"bn-small": (64, 32, 32, 32), "bn-large": (32, 64, 56, 56)}
 RSS_SHAPE = "resnetish"
+#: The batchnorm shape whose bandwidth is compared with a copy of the same size.
+COPY_SHAPE = "bn-large"
 
 
 def conv_label(name):
@@ -107,7 +110,7 @@ def _ours_conv_steps(name):
         conv2d_forward(xd, wd, bd, (1, 1), (p, p))
         conv2d_backward(dy, xd, wd, (1, 1), (p, p))
 
-    return fwd, fwd_bwd, kernels
+    return {"fwd": fwd, "fwd+bwd": fwd_bwd, "kernel": kernels}
 
 
 def _ours_bn_steps(name):
@@ -136,29 +139,39 @@ def _ours_bn_steps(name):
         _, mean, _, invstd = batchnorm_forward_train(x3, g64, b64, 1e-5)
         batchnorm_backward(dy3, x3, g64, mean, invstd)
 
-    return fwd, fwd_bwd, kernels
+    return {"fwd": fwd, "fwd+bwd": fwd_bwd, "kernel": kernels}
 
 
-def memcpy_gbps(repeats):
-    """Copy bandwidth (bytes read + written per second) of a bn-large-sized float32 array:
-    the better of numpy's one-thread copy and the same copy split over all CPUs."""
+def _copy_steps(name):
+    """A bn-sized float32 copy: numpy's one-thread ``copyto`` and the same copy split over
+    all CPUs (phases ``one`` and ``split``)."""
     import numpy as np
 
-    src = _data(BN_SHAPES["bn-large"])
+    src = _data(BN_SHAPES[name])
     dst = np.empty_like(src)
     flat_s, flat_d = src.reshape(-1), dst.reshape(-1)
     threads = max(1, len(os.sched_getaffinity(0)))
     bounds = [flat_s.size * i // threads for i in range(threads + 1)]
-    pool = ThreadPoolExecutor(threads)
+    pool = ThreadPoolExecutor(threads)  # lives as long as the worker
 
     def split_copy():
         list(pool.map(lambda i: np.copyto(flat_d[bounds[i]:bounds[i + 1]], flat_s[bounds[i]:bounds[i + 1]]),
                       range(threads)))
 
-    one = median_time(lambda: np.copyto(dst, src), repeats, warmup=2)
-    many = median_time(split_copy, repeats, warmup=2)
-    pool.shutdown()
-    return 2 * src.nbytes / min(one, many) / 1e9
+    return {"one": lambda: np.copyto(dst, src), "split": split_copy}
+
+
+def copy_gbps(one_s, split_s, name=COPY_SHAPE):
+    """Copy bandwidth (bytes read + written per second) from the two copies' times: the better one."""
+    N, C, H, W = BN_SHAPES[name]
+    return 2 * N * C * H * W * 4 / min(one_s, split_s) / 1e9
+
+
+def memcpy_gbps(repeats):
+    """The copy bandwidth of :func:`_copy_steps`' copies timed back to back (their data stays
+    in the last-level cache between calls, so this is an upper bound)."""
+    steps = _copy_steps(COPY_SHAPE)
+    return copy_gbps(median_time(steps["one"], repeats, warmup=2), median_time(steps["split"], repeats, warmup=2))
 
 
 # ---------------------------------------------------------------------------- PyTorch's side
@@ -180,7 +193,7 @@ def _torch_conv_steps(name):
         F.conv2d(x, w, b, padding=p).backward(dy)
         x.grad = w.grad = b.grad = None
 
-    return fwd, fwd_bwd, None
+    return {"fwd": fwd, "fwd+bwd": fwd_bwd, "kernel": None}
 
 
 def _torch_bn_steps(name):
@@ -201,7 +214,7 @@ def _torch_bn_steps(name):
         F.batch_norm(x, rm, rv, g, b, training=True).backward(dy)
         x.grad = g.grad = b.grad = None
 
-    return fwd, fwd_bwd, None
+    return {"fwd": fwd, "fwd+bwd": fwd_bwd, "kernel": None}
 
 
 def serve(side):
@@ -215,7 +228,7 @@ def serve(side):
         from tinygrad_notes.runtime import tune_for_training
 
         tune_for_training()  # as tinygrad-notes train does: freed arrays reused, BLAS on one thread
-        builders = {"conv": _ours_conv_steps, "bn": _ours_bn_steps}
+        builders = {"conv": _ours_conv_steps, "bn": _ours_bn_steps, "copy": _copy_steps}
     current, steps, warmed = None, None, set()
     for line in sys.stdin:
         request = json.loads(line)
@@ -226,7 +239,7 @@ def serve(side):
         if case != current:
             current, steps, warmed = None, None, set()
             kind, name = case.split(":")
-            steps = dict(zip(("fwd", "fwd+bwd", "kernel"), builders[kind](name)))
+            steps = builders[kind](name)
             current = case
         step = steps[phase]
         if step is None:
@@ -246,7 +259,7 @@ def serve(side):
 # ---------------------------------------------------------------------------- memory, compile time
 def child_rss(side):
     """Peak RSS of a process that runs resnetish forward+backward three times."""
-    step = (_torch_conv_steps if side == "torch" else _ours_conv_steps)(RSS_SHAPE)[1]
+    step = (_torch_conv_steps if side == "torch" else _ours_conv_steps)(RSS_SHAPE)["fwd+bwd"]
     before = _current_rss_mb()
     for _ in range(3):
         step()
@@ -309,8 +322,11 @@ def compile_times():
 def measure(rounds, repeats, pause=0.15):
     """Time every case and phase on our worker and PyTorch's, taking turns.
 
-    Returns ``(samples, memcpy_gbps, torch_skip)``; samples maps (side, case, phase) to
-    the list of timed calls in seconds."""
+    Our worker also times a copy of the bn-large array in every round, in turn like the
+    rows (after PyTorch's turn and the same pause), so that batchnorm's bandwidth is
+    compared with a copy measured in the same conditions; and once more back to back at
+    the end. Returns ``(samples, copy, torch_skip)``: samples maps (side, case, phase) to
+    the list of timed calls in seconds, ``copy`` holds the two copy bandwidths (GB/s)."""
     workers = {"ours": Worker("benchmarks.kernels", ["--serve", "ours"])}
     torch_skip = None if peer_enabled("torch") else "not among TINYGRAD_NOTES_PEERS"
     if torch_skip is None:
@@ -318,12 +334,14 @@ def measure(rounds, repeats, pause=0.15):
     samples = {}
     try:
         cases = [f"conv:{n}" for n in CONV_SHAPES] + [f"bn:{n}" for n in BN_SHAPES]
+        phases = {case: ("fwd", "fwd+bwd", "kernel") for case in cases}
+        phases[f"copy:{COPY_SHAPE}"] = ("one", "split")
         for rnd in range(rounds):
-            for case in cases:
-                for phase in ("fwd", "fwd+bwd", "kernel"):
+            for case, case_phases in phases.items():
+                for phase in case_phases:
                     sides = list(workers) if rnd % 2 == 0 else list(workers)[::-1]
                     for side in sides:
-                        if side == "torch" and (phase == "kernel" or workers[side].dead):
+                        if side == "torch" and (phase not in ("fwd", "fwd+bwd") or workers[side].dead):
                             continue
                         answer = workers[side].ask({"case": case, "phase": phase, "repeats": repeats})
                         if "skipped" in answer:
@@ -333,11 +351,13 @@ def measure(rounds, repeats, pause=0.15):
                             continue
                         samples.setdefault((side, case, phase), []).extend(answer["times"])
                         time.sleep(pause)  # let the other side's BLAS/OpenMP workers go idle
-        memcpy = workers["ours"].ask({"cmd": "memcpy", "repeats": 2 * repeats + 1})["gbps"]
+        back_to_back = workers["ours"].ask({"cmd": "memcpy", "repeats": 2 * repeats + 1})["gbps"]
     finally:
         for w in workers.values():
             w.close()
-    return samples, memcpy, torch_skip
+    copy_case = f"copy:{COPY_SHAPE}"
+    in_turns = copy_gbps(_median(samples[("ours", copy_case, "one")]), _median(samples[("ours", copy_case, "split")]))
+    return samples, {"in_turns": in_turns, "back_to_back": back_to_back}, torch_skip
 
 
 def blas_info() -> str:
@@ -369,7 +389,7 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
-def build_rows(samples, memcpy):
+def build_rows(samples, copy):
     rows = []
     for kind, names in (("conv", CONV_SHAPES), ("bn", BN_SHAPES)):
         for name in names:
@@ -391,7 +411,8 @@ def build_rows(samples, memcpy):
                     nbytes = bn_bytes(name, phase)
                     row["ours_gbps"] = nbytes / ours / 1e9
                     row["torch_gbps"] = None if peer is None else nbytes / peer / 1e9
-                    row["memcpy_gbps"] = memcpy
+                    row["memcpy_gbps"] = copy["in_turns"]
+                    row["memcpy_back_to_back_gbps"] = copy["back_to_back"]
                 rows.append(row)
     return rows
 
@@ -416,8 +437,10 @@ def print_table(rows, torch_skip, extras):
         print(line)
 
 
-def extra_lines(rows, memcpy, cold, warm, rss_ours, rss_torch):
-    lines = [f"memory copy: {memcpy:.1f} GB/s (read + write, a bn-large-sized float32 array)"]
+def extra_lines(rows, copy, cold, warm, rss_ours, rss_torch):
+    memcpy = copy["in_turns"]
+    lines = [f"memory copy: {memcpy:.1f} GB/s (read + write, a bn-large-sized float32 array, timed in turns "
+             f"like the rows; {copy['back_to_back']:.1f} GB/s back to back, the array warm in cache)"]
     large = next(r for r in rows if r["shape"].startswith("bn-large") and r["phase"] == "fwd+bwd")
     kernel_gbps = bn_bytes("bn-large", "fwd+bwd") / (large["ours_kernel_ms"] / 1e3) / 1e9
     lines.append(f"batchnorm bn-large fwd+bwd: {large['ours_gbps']:.1f} GB/s = {100 * large['ours_gbps'] / memcpy:.0f}% "
@@ -461,8 +484,8 @@ def main(argv=None):
     rounds = args.rounds or (2 if args.quick else 5)
     repeats = args.repeats or (2 if args.quick else 3)
     cold, warm = compile_times()
-    samples, memcpy, torch_skip = measure(rounds, repeats)
-    rows = build_rows(samples, memcpy)
+    samples, copy, torch_skip = measure(rounds, repeats)
+    rows = build_rows(samples, copy)
     rss_ours = run_child("benchmarks.kernels", ["--child", "rss-ours"])
     rss_torch = (run_child("benchmarks.kernels", ["--child", "rss-torch"]) if peer_enabled("torch")
                  else {"skipped": "not among TINYGRAD_NOTES_PEERS"})
@@ -474,7 +497,7 @@ def main(argv=None):
             r["ours_rss_growth_mb"], r["torch_rss_growth_mb"] = rss_ours.get("growth_mb"), rss_torch.get("growth_mb")
     print(f"conv2d and batchnorm, float32; {rounds} turns x {repeats} calls per side and row, medians; "
           f"{len(os.sched_getaffinity(0))} CPUs; numpy {blas_info()}")
-    print_table(rows, torch_skip, extra_lines(rows, memcpy, cold, warm, rss_ours, rss_torch))
+    print_table(rows, torch_skip, extra_lines(rows, copy, cold, warm, rss_ours, rss_torch))
     if args.json:
         write_json(args.json, rows)
     return 0
