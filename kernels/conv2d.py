@@ -8,7 +8,9 @@ Layout NCHW: ``x`` (N, C, H, W), ``w`` (K, C/groups, kh, kw), ``b`` (K,), ``y``
 Forward, eq. 3.9: ``z_ij = sum_pq a_(i+p-1, j+q-1) w_pq + b`` (a cross-correlation, which
 the notes, like every framework, write ``*`` and call convolution). At stride 1 it is
 :func:`.conv2d_direct.direct_forward`: the padded image is read in place and the sums
-are kept in registers. At other strides each column of the packed matrix ``cols`` holds
+are kept in registers; 3x3 kernels with at least 64 channels in and out go through
+Winograd's F(2x2, 3x3) instead (:mod:`.conv2d_winograd`), 2.25 times fewer
+multiply-adds. At other strides each column of the packed matrix ``cols`` holds
 the receptive field of one output pixel (im2col), so a chunk of images is one matrix
 product ``W2 (K x C kh kw) @ cols`` done by BLAS.
 
@@ -56,6 +58,7 @@ from ._delta import pack_delta
 from .conv2d_direct import applies as direct_applies
 from .conv2d_direct import direct_forward, direct_weight_grad
 from .conv2d_direct import weight_grad_applies as direct_weight_grad_applies
+from .conv2d_winograd import winograd_applies, winograd_forward
 from ._jit import REDUCTION_MATH, jit
 from ._threads import run_split, thread_count
 from ._workspace import workspace
@@ -227,10 +230,13 @@ def conv2d_forward(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     y = np.empty((N, K, p.Ho, p.Wo), dtype=x.dtype)
     Kg = K // groups
     direct = direct_applies(stride)
+    winograd = winograd_applies((Kg, Cg, kh, kw), stride, dilation)
     for g in range(groups):
         ks, cs = slice(g * Kg, (g + 1) * Kg), slice(g * Cg, (g + 1) * Cg)
         bg = None if b is None else b[ks]
-        if direct:
+        if winograd:
+            winograd_forward(x[:, cs], w[ks], bg, y[:, ks], padding)
+        elif direct:
             direct_forward(x[:, cs], w[ks], bg, y[:, ks], padding, dilation)
         else:
             _forward_group(x[:, cs], w[ks].reshape(Kg, -1), bg, y[:, ks], p)

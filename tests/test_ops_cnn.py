@@ -264,8 +264,9 @@ def test_every_kernel_is_cached():
     import tinygrad_notes.kernels.conv2d as cv
     import tinygrad_notes.kernels._delta as dl
     import tinygrad_notes.kernels.conv2d_direct as cd
+    import tinygrad_notes.kernels.conv2d_winograd as wg
     import tinygrad_notes.kernels.pool as pl
-    jitted = [f for m in (bn, cv, cd, dl, pl) for f in vars(m).values() if hasattr(f, "py_func")]
+    jitted = [f for m in (bn, cv, cd, dl, pl, wg) for f in vars(m).values() if hasattr(f, "py_func")]
     if os.environ.get("NUMBA_DISABLE_JIT") == "1":
         pytest.skip("numba is disabled: there are no jitted functions")
     assert len(jitted) >= 10
