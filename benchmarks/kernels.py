@@ -161,10 +161,10 @@ def _copy_steps(name):
     return {"one": lambda: np.copyto(dst, src), "split": split_copy}
 
 
-def copy_gbps(one_s, split_s, name=COPY_SHAPE):
-    """Copy bandwidth (bytes read + written per second) from the two copies' times: the better one."""
-    N, C, H, W = BN_SHAPES[name]
-    return 2 * N * C * H * W * 4 / min(one_s, split_s) / 1e9
+def copy_gbps(one_s, split_s):
+    """Copy bandwidth (bytes read + written per second) of the :data:`COPY_SHAPE` array
+    from the two copies' times: the better one."""
+    return bn_bytes(COPY_SHAPE, "fwd") / min(one_s, split_s) / 1e9
 
 
 def memcpy_gbps(repeats):

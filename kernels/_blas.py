@@ -20,6 +20,8 @@ import ctypes
 import functools
 import os
 
+from ._threads import thread_count
+
 _NAMES = (("openblas_get_num_threads", "openblas_set_num_threads"),
           ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"))
 
@@ -62,6 +64,12 @@ def blas_threads() -> int | None:
     """
     funcs = _find()
     return None if funcs is None else int(funcs[0]())
+
+
+def chunks_in_parallel() -> bool:
+    """Whether the conv kernels hand their chunks to the kernel threads, each thread
+    multiplying its own: when there are several threads and BLAS multiplies on one."""
+    return thread_count() > 1 and blas_threads() == 1
 
 
 def set_blas_threads(n: int) -> bool:

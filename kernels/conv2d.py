@@ -53,7 +53,7 @@ import numpy as np
 from numba import uint64
 from numpy.lib.stride_tricks import as_strided
 
-from ._blas import blas_threads
+from ._blas import chunks_in_parallel as _chunks_in_parallel
 from ._delta import pack_delta
 from .conv2d_direct import applies as direct_applies
 from .conv2d_direct import direct_forward, direct_weight_grad
@@ -110,11 +110,6 @@ def make_plan(C, H, W, kh, kw, stride, padding, dilation, max_junk: float = 1 / 
     Wq = Wp if wide else Wo
     S = Hp * Wp + ((kw - 1) * dw if wide else 0)
     return Plan(C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Hp, Wp, Wq, S)
-
-
-def _chunks_in_parallel() -> bool:
-    """Whether chunks go to the kernel threads: when BLAS multiplies on one thread."""
-    return thread_count() > 1 and blas_threads() == 1
 
 
 def _chunks(N: int, rows: int, p: Plan, itemsize: int, parallel: bool = False) -> list:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 from numba import uint64
 
-from ._blas import blas_threads
+from ._blas import chunks_in_parallel
 from ._jit import CONV_MATH, jit
-from ._threads import run_split, thread_count
+from ._threads import run_split
 from ._workspace import workspace
 from .conv2d_direct import _pad_image
 
@@ -57,8 +57,8 @@ def transform_filters(w: np.ndarray) -> np.ndarray:
 
 
 @jit(fastmath=CONV_MATH)
-def _transform_input(xp, V, tmp, row0, rows, tW, Wq, S, lo, hi):
-    """``V[:, c, t] = B^T d B`` for channels ``lo <= c < hi`` and the tiles ``t`` of tile
+def _transform_input(xp, V, tmp, row0, rows, tW, Wq, S):
+    """``V[:, c, t] = B^T d B`` for every channel ``c`` and the tiles ``t`` of tile
     rows ``row0 <= th < row0 + rows`` of the padded image ``xp`` (channels of ``S``
     values, rows of ``Wq``); tile ``(th, tw)``, ``t = (th - row0) tW + tw``, reads rows
     ``2 th ..`` and columns ``2 tw ..``. ``tmp`` (>= 4, Wq) holds ``B^T d`` for a whole
@@ -66,7 +66,7 @@ def _transform_input(xp, V, tmp, row0, rows, tW, Wq, S, lo, hi):
     LLVM vectorizes it (with more arrays its overlap checks made it give up)."""
     L = 2 * tW + 2
     t0, t1, t2, t3 = tmp[0], tmp[1], tmp[2], tmp[3]
-    for c in range(lo, hi):
+    for c in range(V.shape[1]):
         for th in range(rows):
             r0 = xp[uint64(c * S + 2 * (row0 + th) * Wq):]
             r1, r2, r3 = r0[uint64(Wq):], r0[uint64(2 * Wq):], r0[uint64(3 * Wq):]
@@ -98,9 +98,9 @@ def _transform_input(xp, V, tmp, row0, rows, tW, Wq, S, lo, hi):
 
 
 @jit(fastmath=CONV_MATH)
-def _transform_output(M, bias, y, tmp, n, row0, rows, tW, lo, hi):
-    """``y[n, k, 2 th + i, 2 tw + j] = (A^T M A)[i, j] + bias[k]`` for output channels
-    ``lo <= k < hi`` and the tiles of tile rows ``row0 <= th < row0 + rows``, dropping
+def _transform_output(M, bias, y, tmp, n, row0, rows, tW):
+    """``y[n, k, 2 th + i, 2 tw + j] = (A^T M A)[i, j] + bias[k]`` for every output
+    channel ``k`` and the tiles of tile rows ``row0 <= th < row0 + rows``, dropping
     the outputs past an odd edge. ``tmp`` (>= 10, >= rows tW) holds ``A^T m`` for the
     band's tiles, then the even and odd output columns of a row. One array written per
     loop, as in :func:`_transform_input`."""
@@ -108,7 +108,7 @@ def _transform_output(M, bias, y, tmp, n, row0, rows, tW, lo, hi):
     full = Wo // 2
     T = rows * tW
     even, odd = tmp[8], tmp[9]
-    for k in range(lo, hi):
+    for k in range(M.shape[1]):
         b = bias[k]
         for j in range(4):  # rows: A^T m, for the whole band at once
             m0, m1, m2, m3 = M[j, k], M[4 + j, k], M[8 + j, k], M[12 + j, k]
@@ -161,7 +161,6 @@ def winograd_forward(x, w, b, y, padding) -> None:
     bias = np.zeros(K, dtype) if b is None else np.ascontiguousarray(b, dtype)
     rows = max(1, min(tH, CHUNK_BYTES // (16 * (C + K) * tW * x.itemsize)))
     bands = -(-tH // rows)
-    parallel = thread_count() > 1 and blas_threads() == 1
 
     def work(lo, hi):
         xp = workspace("conv.winograd.pad", (C * Hq * Wq,), dtype)
@@ -178,11 +177,11 @@ def winograd_forward(x, w, b, y, padding) -> None:
             m = min(rows, tH - row0)
             Vb = V[:16 * C * m * tW].reshape(16, C, m * tW)
             Mb = M[:16 * K * m * tW].reshape(16, K, m * tW)
-            _transform_input(xp, Vb, tmp, row0, m, tW, Wq, Hq * Wq, 0, C)
+            _transform_input(xp, Vb, tmp, row0, m, tW, Wq, Hq * Wq)
             np.matmul(U, Vb, out=Mb)
-            _transform_output(Mb, bias, y, tmp, n, row0, m, tW, 0, K)
+            _transform_output(Mb, bias, y, tmp, n, row0, m, tW)
 
-    if parallel:
+    if chunks_in_parallel():
         run_split(work, N * bands, ())
     else:
         work(0, N * bands)
