@@ -14,6 +14,14 @@ kernel computes it without packing:
   weights and does ``MR x lanes`` multiply-adds;
 * the sums, plus the bias, are stored straight into ``y``'s NCHW rows.
 
+Both ends of a block are written so that the tile never leaves the registers: the
+first tap sets the sums (bias included) with the loop's own multiply-add, and a whole
+block is stored with constant trip counts. Set element by element and stored with a
+run-time width, as before, LLVM kept the tile in memory, filled it with 256 scalar
+stores and copied it out with 8 ``memcpy`` calls per block: forward, two threads,
+interleaved A/B, ms, before vs after: smallcnn 3.07 vs 2.45, bigbatch 3.58 vs 2.10,
+lenet 0.28 vs 0.23.
+
 A row whose width is not a multiple of ``lanes`` computes a few extra pixels that are
 not stored (they read the next row's values, which the buffer holds).
 
@@ -100,11 +108,16 @@ def _rows(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, lanes, lo, hi):
             for ow0 in range(0, Wo, lanes):
                 for kb in range(Kp // MR):
                     k0 = kb * MR
-                    for a in range(MR):
-                        for b in range(lanes):
-                            acc[a, b] = bias[k0 + a]
                     row0 = uint64(oh * Wp + ow0)
-                    for r in range(R):
+                    # tap 0 starts the sums from the bias (see the module docstring)
+                    base = uint64(offs[0]) + row0
+                    for a in range(MR):
+                        wv[0, a] = wt[kb, 0, a]
+                    for b in range(lanes):
+                        v = xp[base + uint64(b)]
+                        for a in range(MR):
+                            acc[a, b] = wv[0, a] * v + bias[k0 + a]
+                    for r in range(1, R):
                         base = uint64(offs[r]) + row0
                         for a in range(MR):
                             wv[0, a] = wt[kb, r, a]
@@ -112,11 +125,18 @@ def _rows(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, lanes, lo, hi):
                             v = xp[base + uint64(b)]
                             for a in range(MR):
                                 acc[a, b] += wv[0, a] * v
-                    width = min(lanes, Wo - ow0)
-                    for a in range(min(MR, K - k0)):
-                        dst = y[n, k0 + a, oh]
-                        for b in range(width):
-                            dst[uint64(ow0 + b)] = acc[a, b]
+                    rows_out = min(MR, K - k0)
+                    if ow0 + lanes <= Wo and rows_out == MR:
+                        # a whole block: constant trip counts, stored from registers
+                        for b in range(lanes):
+                            for a in range(MR):
+                                y[n, k0 + a, oh, uint64(ow0 + b)] = acc[a, b]
+                    else:
+                        width = min(lanes, Wo - ow0)
+                        for a in range(rows_out):
+                            dst = y[n, k0 + a, oh]
+                            for b in range(width):
+                                dst[uint64(ow0 + b)] = acc[a, b]
 
 
 @jit(fastmath=CONV_MATH)

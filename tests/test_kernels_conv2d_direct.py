@@ -68,6 +68,21 @@ def test_direct_weight_grad_matches_the_reference(case):
     np.testing.assert_allclose(db, rdb, **TOL[case["dtype"]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K, W", [(16, 70), (19, 70), (8, 16), (3, 12)])
+def test_direct_forward_whole_and_partial_register_blocks(dtype, K, W):
+    """Rows of whole register blocks (stored straight from registers) next to a partial
+    block at the row's end, and output channels that fill MR exactly or leave a rest."""
+    rng = np.random.default_rng(K + W)
+    x = rng.standard_normal((2, 3, 5, W)).astype(dtype)
+    w = rng.standard_normal((K, 3, 3, 3)).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    want = ref.conv2d(x, w, b, (1, 1), (1, 1), (1, 1))
+    y = np.full(want.shape, np.nan, dtype)
+    direct.direct_forward(x, w, b, y, (1, 1), (1, 1))
+    np.testing.assert_allclose(y, want, **TOL[dtype])
+
+
 def test_one_image_is_split_by_rows_across_threads():
     """Batch size 1: the work items are blocks of rows of the one image."""
     rng = np.random.default_rng(0)
