@@ -4,6 +4,9 @@ A freshly allocated large buffer costs a page fault on the first touch of every 
 the conv kernels' packing buffers are rewritten on every call, so they are kept. Each
 buffer only grows, to the largest size asked for under its tag; the buffers of one
 thread are never seen by another (the kernels may run in several threads at once).
+Every buffer starts on a 64-byte cache line (:data:`ALIGN`); conv forward+backward,
+interleaved A/B, medians, ms, aligned vs 16 bytes past a line: lenet 1.96 vs 2.10,
+smallcnn 17.1 vs 17.8, bigbatch 9.05 vs 9.52 (a noisy run; the gain is a few percent).
 """
 
 from __future__ import annotations
@@ -30,8 +33,21 @@ def workspace(tag: str, shape: tuple, dtype) -> np.ndarray:
     key = (tag, dtype)
     buf = pool.get(key)
     if buf is None or buf.size < need:
-        buf = pool[key] = np.empty(max(need, 1), dtype)
+        buf = pool[key] = _aligned_empty(max(need, 1), dtype)
     return buf[:need].reshape(shape)
+
+
+#: Byte alignment of every buffer: a cache line, so that rows whose length is a
+#: multiple of a SIMD register start on one and vector loads do not straddle two.
+ALIGN = 64
+
+
+def _aligned_empty(n: int, dtype: np.dtype) -> np.ndarray:
+    """An uninitialised 1-D array of ``n`` items whose data starts on an :data:`ALIGN`
+    byte boundary (numpy's own allocations are only 16-byte aligned)."""
+    raw = np.empty(n * dtype.itemsize + ALIGN, np.uint8)
+    skip = -raw.ctypes.data % ALIGN
+    return raw[skip:skip + n * dtype.itemsize].view(dtype)
 
 
 def workspace_bytes() -> int:

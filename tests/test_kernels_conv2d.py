@@ -139,6 +139,21 @@ def test_reused_workspaces_keep_zero_borders_across_geometries():
     assert workspace_bytes() == 0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_workspaces_start_on_a_cache_line(dtype):
+    from tinygrad_notes.kernels._workspace import ALIGN, workspace
+
+    clear_workspaces()
+    try:
+        for shape in [(1,), (3, 5), (1000, 7), (2,), (1 << 16,)]:  # grows, shrinks, grows
+            buf = workspace("test.align", shape, dtype)
+            assert buf.shape == shape and buf.dtype == dtype and buf.flags.c_contiguous
+            assert buf.ctypes.data % ALIGN == 0
+            buf[...] = 1  # the whole view is writable memory
+    finally:
+        clear_workspaces()
+
+
 def test_needs_skips_gradients():
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
