@@ -1,13 +1,19 @@
 """conv2d and batchnorm, forward and forward+backward, ours vs PyTorch CPU:
 
-    python -m benchmarks.kernels [--json PATH] [--quick] [--rounds N]
+    python -m benchmarks.kernels [--json PATH] [--quick] [--rounds N] [--warmup N]
 
 Each side runs in its own process (numba's and PyTorch's thread runtimes fight inside
 one), kept alive, and the two take turns on every measurement, alternating which goes
 first, so that both are timed in the same minute of a noisy machine; a row's time is the
-median of all its timed calls. Both sides go through their autograd: ours ``conv2d``/``batch_norm`` on
-Values (``y.backward(dy)``), PyTorch's functional ops with ``requires_grad`` inputs, so
-fwd+bwd computes dx, dw and db (dgamma, dbeta) on both. ``ours_kernel_ms`` times our
+median of all its timed calls. Every turn starts, after a pause that lets the other
+side's thread pools go idle, with one untimed call (``--warmup``): what is timed is the
+steady state of a loop that repeats the op, as training does. On this shared machine
+the first call after a pause ran up to 2x slower (its data evicted from the shared
+cache, on both sides; memory-bound batchnorm most of all); ``--warmup 0`` times it.
+
+Both sides go through their autograd: ours ``conv2d``/``batch_norm`` on Values
+(``y.backward(dy)``), PyTorch's functional ops with ``requires_grad`` inputs, so fwd+bwd
+computes dx, dw and db (dgamma, dbeta) on both. ``ours_kernel_ms`` times our
 kernels alone, without the tape. float32, NCHW.
 
 Also printed: GFLOP/s for conv (fwd 2 N K C kh kw Ho Wo; fwd+bwd three times that),
@@ -223,7 +229,7 @@ def serve(side):
         import torch
 
         torch.set_num_threads(torch.get_num_threads())  # import torch before the first request
-        builders = {"conv": _torch_conv_steps, "bn": _torch_bn_steps}
+        builders = {"conv": _torch_conv_steps, "bn": _torch_bn_steps, "copy": _copy_steps}
     else:
         from tinygrad_notes.runtime import tune_for_training
 
@@ -242,12 +248,19 @@ def serve(side):
             steps = builders[kind](name)
             current = case
         step = steps[phase]
+        if request.get("untimed"):  # the other side's turn at a phase this side lacks
+            for _ in range(request.get("warmup", 0) + request.get("repeats", 3)):
+                (step or steps["fwd+bwd"])()
+            print(json.dumps({"times": []}), flush=True)
+            continue
         if step is None:
             print(json.dumps({"times": []}), flush=True)
             continue
         if phase not in warmed:
             step(), step()
             warmed.add(phase)
+        for _ in range(request.get("warmup", 0)):
+            step()
         times = []
         for _ in range(request.get("repeats", 3)):
             start = time.perf_counter()
@@ -319,14 +332,18 @@ def compile_times():
 
 
 # ---------------------------------------------------------------------------- the parent
-def measure(rounds, repeats, pause=0.15):
-    """Time every case and phase on our worker and PyTorch's, taking turns.
+def measure(rounds, repeats, pause=0.15, warmup=1):
+    """Time every case and phase on our worker and PyTorch's, taking turns; each turn
+    makes ``warmup`` untimed calls before its ``repeats`` timed ones.
 
     Our worker also times a copy of the bn-large array in every round, in turn like the
-    rows (after PyTorch's turn and the same pause), so that batchnorm's bandwidth is
-    compared with a copy measured in the same conditions; and once more back to back at
-    the end. Returns ``(samples, copy, torch_skip)``: samples maps (side, case, phase) to
-    the list of timed calls in seconds, ``copy`` holds the two copy bandwidths (GB/s)."""
+    rows, so that batchnorm's bandwidth is compared with a copy measured in the same
+    conditions; and once more back to back at the end. Where PyTorch has no counterpart
+    (our kernels alone, the copy) it still takes its turn, untimed, running its
+    forward+backward of the case (the copy itself for the copy), so that every timed
+    turn of ours follows one of PyTorch's as the rows do. Returns ``(samples, copy,
+    torch_skip)``: samples maps (side, case, phase) to the list of timed calls in
+    seconds, ``copy`` holds the two copy bandwidths (GB/s)."""
     workers = {"ours": Worker("benchmarks.kernels", ["--serve", "ours"])}
     torch_skip = None if peer_enabled("torch") else "not among TINYGRAD_NOTES_PEERS"
     if torch_skip is None:
@@ -341,9 +358,11 @@ def measure(rounds, repeats, pause=0.15):
                 for phase in case_phases:
                     sides = list(workers) if rnd % 2 == 0 else list(workers)[::-1]
                     for side in sides:
-                        if side == "torch" and (phase not in ("fwd", "fwd+bwd") or workers[side].dead):
+                        if side == "torch" and workers[side].dead:
                             continue
-                        answer = workers[side].ask({"case": case, "phase": phase, "repeats": repeats})
+                        untimed = side == "torch" and phase not in ("fwd", "fwd+bwd")
+                        answer = workers[side].ask({"case": case, "phase": phase, "repeats": repeats,
+                                                    "warmup": warmup, "untimed": untimed})
                         if "skipped" in answer:
                             if side == "ours":
                                 raise RuntimeError(f"our benchmark worker failed: {answer['skipped']}")
@@ -469,6 +488,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="two rounds of two calls (about half a minute)")
     parser.add_argument("--rounds", type=int, default=None, help="turns per measurement (default 5, quick 2)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per turn (default 3, quick 2)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed calls at the start of every turn (default 1; 0 times the first "
+                             "call after the pause, its caches cold)")
     parser.add_argument("--serve", choices=["ours", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["rss-ours", "rss-torch", "compile"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -484,7 +506,7 @@ def main(argv=None):
     rounds = args.rounds or (2 if args.quick else 5)
     repeats = args.repeats or (2 if args.quick else 3)
     cold, warm = compile_times()
-    samples, copy, torch_skip = measure(rounds, repeats)
+    samples, copy, torch_skip = measure(rounds, repeats, warmup=args.warmup)
     rows = build_rows(samples, copy)
     rss_ours = run_child("benchmarks.kernels", ["--child", "rss-ours"])
     rss_torch = (run_child("benchmarks.kernels", ["--child", "rss-torch"]) if peer_enabled("torch")
@@ -495,7 +517,8 @@ def main(argv=None):
         if r["shape"].startswith(RSS_SHAPE) and r["phase"] == "fwd+bwd":
             r["ours_peak_rss_mb"], r["torch_peak_rss_mb"] = rss_ours.get("peak_mb"), rss_torch.get("peak_mb")
             r["ours_rss_growth_mb"], r["torch_rss_growth_mb"] = rss_ours.get("growth_mb"), rss_torch.get("growth_mb")
-    print(f"conv2d and batchnorm, float32; {rounds} turns x {repeats} calls per side and row, medians; "
+    print(f"conv2d and batchnorm, float32; {rounds} turns x ({args.warmup} untimed + {repeats} timed calls) "
+          f"per side and row, medians; "
           f"{len(os.sched_getaffinity(0))} CPUs; numpy {blas_info()}")
     print_table(rows, torch_skip, extra_lines(rows, copy, cold, warm, rss_ours, rss_torch))
     if args.json:
