@@ -248,12 +248,9 @@ def serve(side):
             steps = builders[kind](name)
             current = case
         step = steps[phase]
-        if request.get("untimed"):  # the other side's turn at a phase this side lacks
+        if request.get("untimed"):  # the other side's turn at a phase this side may lack
             for _ in range(request.get("warmup", 0) + request.get("repeats", 3)):
                 (step or steps["fwd+bwd"])()
-            print(json.dumps({"times": []}), flush=True)
-            continue
-        if step is None:
             print(json.dumps({"times": []}), flush=True)
             continue
         if phase not in warmed:
