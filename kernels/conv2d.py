@@ -19,7 +19,9 @@ Backward, CONV-BP / eq. 3.15, with ``delta = dL/dy``:
 * CONV-BP4: ``db = sum_(n,i,j) delta``.
 * CONV-BP3: ``dW = sum_n delta_n @ cols_n^T`` (the correlation of the input with delta);
   at stride 1, when one image's padded input and delta fit in cache, the same sum is
-  :func:`.conv2d_direct.direct_weight_grad`, without packing.
+  :func:`.conv2d_direct.direct_weight_grad`, without packing (for float32 with a
+  multiple of 32 output channels, :func:`.conv2d_weight_grad_wide.wide_weight_grad`,
+  the channels in the SIMD lanes).
 * CONV-BP2 / eq. 3.14: ``dX`` is the full convolution of delta with ``rot180(W)``. For
   stride 1 it is computed literally: the forward, run on delta with the weights rotated
   by 180 degrees, their in/out channels swapped, and padding ``d (k - 1) - p`` (eq.
@@ -58,6 +60,7 @@ from ._delta import pack_delta
 from .conv2d_direct import applies as direct_applies
 from .conv2d_direct import direct_forward, direct_weight_grad
 from .conv2d_direct import weight_grad_applies as direct_weight_grad_applies
+from .conv2d_weight_grad_wide import wide_weight_grad, wide_weight_grad_applies
 from .conv2d_winograd import winograd_applies, winograd_forward
 from ._jit import REDUCTION_MATH, jit
 from ._threads import run_split, thread_count
@@ -351,7 +354,8 @@ def conv2d_backward(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), gr
         ks, cs = slice(g * Kg, (g + 1) * Kg), slice(g * Cg, (g + 1) * Cg)
         dxg = None if dx is None else dx[:, cs]
         if direct_w:  # CONV-BP3 and CONV-BP4 without im2col
-            dw[ks], dbg = direct_weight_grad(dy[:, ks], x[:, cs], (Kg, Cg, kh, kw), padding, dilation)
+            grad = wide_weight_grad if wide_weight_grad_applies(x.dtype, Kg) else direct_weight_grad
+            dw[ks], dbg = grad(dy[:, ks], x[:, cs], (Kg, Cg, kh, kw), padding, dilation)
             if want_b:
                 db[ks] = dbg
         group_w, group_b = want_w and not direct_w, want_b and not direct_w

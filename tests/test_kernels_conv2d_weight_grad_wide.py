@@ -1,0 +1,84 @@
+"""The weight gradient with output channels in the SIMD lanes
+(kernels/conv2d_weight_grad_wide.py) against the reference loops, and where the conv
+backward uses it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reference_kernels as ref
+from tinygrad_notes.kernels import conv2d as conv_module
+from tinygrad_notes.kernels import conv2d_backward
+from tinygrad_notes.kernels import conv2d_weight_grad_wide as wide
+
+TOL = dict(rtol=3e-4, atol=3e-4)
+
+
+@st.composite
+def wide_cases(draw):
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    dh, dw = draw(st.sampled_from([1, 1, 2])), draw(st.sampled_from([1, 1, 2]))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    H = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 12))
+    W = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 40))
+    return dict(N=draw(st.integers(1, 4)), C=draw(st.integers(1, 5)), K=draw(st.sampled_from([32, 64])),
+                H=H, W=W, k=(kh, kw), padding=(ph, pw), dilation=(dh, dw), seed=draw(st.integers(0, 99)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(wide_cases())
+def test_wide_weight_grad_matches_the_reference(case):
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["N"], case["C"], case["H"], case["W"])).astype(np.float32)
+    w = rng.standard_normal((case["K"], case["C"], *case["k"])).astype(np.float32)
+    s = ((1, 1), case["padding"], case["dilation"])
+    dy = rng.standard_normal(ref.conv2d(x, w, None, *s).shape).astype(np.float32)
+    _, rdw, rdb = ref.conv2d_backward(dy, x, w, *s)
+    dw, db = wide.wide_weight_grad(dy, x, w.shape, case["padding"], case["dilation"])
+    assert dw.dtype == db.dtype == np.float32 and dw.shape == w.shape
+    np.testing.assert_allclose(dw, rdw, **TOL)
+    np.testing.assert_allclose(db, rdb, **TOL)
+
+
+@pytest.mark.parametrize("dtype, K, expected", [
+    (np.float32, 32, True), (np.float32, 64, True),  # smallcnn's K
+    (np.float32, 16, False), (np.float32, 40, False),  # the lanes would not fill
+    (np.float64, 32, False),  # 32 float64 channels would not fit in the registers
+])
+def test_wide_kernel_applies_to_float32_with_whole_blocks_of_channels(dtype, K, expected):
+    assert wide.wide_weight_grad_applies(dtype, K) is expected
+
+
+def _routed(monkeypatch, x, w, groups=1):
+    calls = []
+    real_wide, real_direct = conv_module.wide_weight_grad, conv_module.direct_weight_grad
+    monkeypatch.setattr(conv_module, "wide_weight_grad", lambda *a: calls.append("wide") or real_wide(*a))
+    monkeypatch.setattr(conv_module, "direct_weight_grad", lambda *a: calls.append("direct") or real_direct(*a))
+    s = ((1, 1), (1, 1), (1, 1), groups)
+    dy = np.random.default_rng(3).standard_normal(ref.conv2d(x, w, None, *s).shape).astype(x.dtype)
+    _, dw, db = conv2d_backward(dy, x, w, *s, needs=(False, True, True))
+    _, rdw, rdb = ref.conv2d_backward(dy, x, w, *s)
+    tol = TOL if x.dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dw, rdw, **tol)
+    np.testing.assert_allclose(db, rdb, **tol)
+    return calls
+
+
+def test_conv_backward_takes_the_wide_kernel_for_32_float32_channels(monkeypatch):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 4, 10, 11)).astype(np.float32)
+    w = rng.standard_normal((32, 4, 3, 3)).astype(np.float32)
+    assert _routed(monkeypatch, x, w) == ["wide"]
+    assert _routed(monkeypatch, x.astype(np.float64), w.astype(np.float64)) == ["direct"]
+    assert _routed(monkeypatch, x, w[:16]) == ["direct"]
+
+
+def test_each_group_of_32_channels_takes_the_wide_kernel(monkeypatch):
+    """With groups, each group's delta and input are strided slices of the whole."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 6, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((64, 3, 3, 3)).astype(np.float32)
+    assert _routed(monkeypatch, x, w, groups=2) == ["wide", "wide"]
