@@ -19,9 +19,9 @@ Backward, CONV-BP / eq. 3.15, with ``delta = dL/dy``:
 * CONV-BP4: ``db = sum_(n,i,j) delta``.
 * CONV-BP3: ``dW = sum_n delta_n @ cols_n^T`` (the correlation of the input with delta);
   at stride 1, when one image's padded input and delta fit in cache, the same sum is
-  :func:`.conv2d_direct.direct_weight_grad`, without packing (for float32 with a
-  multiple of 32 output channels, :func:`.conv2d_weight_grad_wide.wide_weight_grad`,
-  the channels in the SIMD lanes).
+  :func:`.conv2d_direct.direct_weight_grad`, without packing; for float32 with a
+  multiple of 32 output channels it is :func:`.conv2d_weight_grad_wide.wide_weight_grad`
+  (the channels in the SIMD lanes), whenever one image fits in L2.
 * CONV-BP2 / eq. 3.14: ``dX`` is the full convolution of delta with ``rot180(W)``. For
   stride 1 it is computed literally: the forward, run on delta with the weights rotated
   by 180 degrees, their in/out channels swapped, and padding ``d (k - 1) - p`` (eq.
@@ -345,7 +345,9 @@ def conv2d_backward(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), gr
     Kg = K // groups
     p = make_plan(Cg, H, W, kh, kw, stride, padding, dilation)
     full = _full_conv_applies(p)
-    direct_w = want_w and direct_weight_grad_applies(
+    wide_w = want_w and wide_weight_grad_applies(
+        (N, Cg, H, W), (Kg, Cg, kh, kw), padding, dilation, stride, x.dtype)
+    direct_w = want_w and not wide_w and direct_weight_grad_applies(
         (N, Cg, H, W), (Kg, Cg, kh, kw), padding, dilation, stride, x.itemsize)
     dx = np.empty_like(x) if want_x and not full else None
     dw = np.empty_like(w) if want_w else None
@@ -353,12 +355,13 @@ def conv2d_backward(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), gr
     for g in range(groups):
         ks, cs = slice(g * Kg, (g + 1) * Kg), slice(g * Cg, (g + 1) * Cg)
         dxg = None if dx is None else dx[:, cs]
-        if direct_w:  # CONV-BP3 and CONV-BP4 without im2col
-            grad = wide_weight_grad if wide_weight_grad_applies(x.dtype, Kg) else direct_weight_grad
+        if wide_w or direct_w:  # CONV-BP3 and CONV-BP4 without im2col
+            grad = wide_weight_grad if wide_w else direct_weight_grad
             dw[ks], dbg = grad(dy[:, ks], x[:, cs], (Kg, Cg, kh, kw), padding, dilation)
             if want_b:
                 db[ks] = dbg
-        group_w, group_b = want_w and not direct_w, want_b and not direct_w
+        in_place = wide_w or direct_w
+        group_w, group_b = want_w and not in_place, want_b and not in_place
         if group_w or group_b or dxg is not None:
             dw2, dbg = _backward_group(dy[:, ks], x[:, cs], w[ks].reshape(Kg, -1), p, dxg,
                                        group_w, group_b)

@@ -33,7 +33,8 @@ the extra columns): a block of 4 output channels by 4 taps is summed in register
 Measured on the 2-core machine (Xeon with AVX-512) against im2col + OpenBLAS, both on
 two threads, float32, ms: forward smallcnn 3.7 vs 6.7, lenet 0.41 vs 0.62, bigbatch 3.2
 vs 4.4, resnetish 41 vs 42; dW smallcnn 3.7 vs 6.6, bigbatch 2.9 vs 9.1, lenet 0.36 vs
-1.0, resnetish 53 vs 43 (so that shape keeps BLAS: :func:`weight_grad_applies`). The
+1.0, resnetish 53 vs 43 (so that shape does not take this kernel, see
+:func:`weight_grad_applies`; it now takes :mod:`.conv2d_weight_grad_wide`). The
 512-bit vectors come from :func:`._jit.allow_512_bit_vectors`; with 256-bit ones the
 forward ran at half the speed.
 """

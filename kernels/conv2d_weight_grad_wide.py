@@ -1,5 +1,5 @@
 """CONV-BP3 (dW) and CONV-BP4 (db) at stride 1 with the output channels in the SIMD lanes,
-for float32 convs with a multiple of 32 output channels (smallcnn's K = 32).
+for float32 convs with a multiple of 32 output channels (smallcnn's K = 32, resnetish's 64).
 
 :func:`.conv2d_direct.direct_weight_grad` sums over pixels in the lanes and pays a
 horizontal addition per weight and group of images. Here delta is first transposed,
@@ -14,7 +14,9 @@ channel by channel over the whole image, as first tried, it cost 31 us an image
 instead of 17 and made the kernel slower than the direct one). Measured against the
 direct kernel, two threads, interleaved A/B, medians, ms, dW alone: smallcnn (N=64,
 C=16, 32x32, K=32, 3x3) 4.66 vs 5.52; K=64 at the same size 7.62 vs 9.84; C=32, 16x16,
-K=32 2.43 vs 3.06; C=16, 14x14, K=32, 5x5 1.32 vs 1.96. With 16 output channels
+K=32 2.43 vs 3.06; C=16, 14x14, K=32, 5x5 1.32 vs 1.96; and against im2col + BLAS,
+where one image is too large for the direct kernel: resnetish 38.9 vs 56.1, C=K=128
+at 28x28 35.9 vs 47.6. With 16 output channels
 (bigbatch) or 8 (lenet) the lanes are half empty and the direct kernel stays faster.
 """
 
@@ -33,10 +35,25 @@ from .conv2d_direct import _pad_image, _tap_offsets
 KB, TAPS = 32, 8
 
 
-def wide_weight_grad_applies(dtype, K: int) -> bool:
-    """Whether :func:`wide_weight_grad` computes this conv's dW (given that the direct
-    weight gradient applies): float32 and a multiple of :data:`KB` output channels."""
-    return np.dtype(dtype) == np.float32 and K % KB == 0
+#: The most bytes one image's padded input and transposed delta may take: the kernel
+#: sweeps them once per block of taps and channels, so they must stay in a core's L2
+#: (2 MiB on the machine measured). Resnetish (N=32, C=K=64, 56x56) takes 1.7 MB;
+#: its dW went from 56 ms (im2col + BLAS) to 39 ms.
+MAX_IMAGE_BYTES = 2 << 20
+
+
+def wide_weight_grad_applies(x_shape, w_shape, padding, dilation, stride, dtype) -> bool:
+    """Whether :func:`wide_weight_grad` computes this conv's dW: stride 1, float32, a
+    multiple of :data:`KB` output channels, and one image's padded input and delta
+    within :data:`MAX_IMAGE_BYTES`."""
+    _, C, H, W = x_shape
+    K, _, kh, kw = w_shape
+    (ph, pw), (dh, dw) = padding, dilation
+    if tuple(stride) != (1, 1) or np.dtype(dtype) != np.float32 or K % KB:
+        return False
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    Ho, Wo = Hp - dh * (kh - 1), Wp - dw * (kw - 1)
+    return (C * Hp * Wp + Ho * Wo * K) * 4 <= MAX_IMAGE_BYTES
 
 
 @jit(fastmath=REDUCTION_MATH)

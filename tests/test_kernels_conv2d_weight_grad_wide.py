@@ -44,12 +44,23 @@ def test_wide_weight_grad_matches_the_reference(case):
 
 
 @pytest.mark.parametrize("dtype, K, expected", [
-    (np.float32, 32, True), (np.float32, 64, True),  # smallcnn's K
+    (np.float32, 32, True), (np.float32, 64, True),  # smallcnn's and resnetish's K
     (np.float32, 16, False), (np.float32, 40, False),  # the lanes would not fill
     (np.float64, 32, False),  # 32 float64 channels would not fit in the registers
 ])
 def test_wide_kernel_applies_to_float32_with_whole_blocks_of_channels(dtype, K, expected):
-    assert wide.wide_weight_grad_applies(dtype, K) is expected
+    assert wide.wide_weight_grad_applies((8, 16, 32, 32), (K, 16, 3, 3), (1, 1), (1, 1), (1, 1),
+                                         dtype) is expected
+
+
+@pytest.mark.parametrize("x_shape, stride, expected", [
+    ((32, 64, 56, 56), (1, 1), True),  # resnetish: 1.7 MB an image
+    ((32, 64, 112, 112), (1, 1), False),  # 6.6 MB an image: im2col + BLAS
+    ((32, 16, 32, 32), (2, 2), False),  # stride 2: im2col
+])
+def test_wide_kernel_applies_at_stride_one_where_an_image_fits_in_l2(x_shape, stride, expected):
+    w_shape = (64, x_shape[1], 3, 3)
+    assert wide.wide_weight_grad_applies(x_shape, w_shape, (1, 1), (1, 1), stride, np.float32) is expected
 
 
 def _routed(monkeypatch, x, w, groups=1):
