@@ -345,23 +345,23 @@ def conv2d_backward(dy, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), gr
     Kg = K // groups
     p = make_plan(Cg, H, W, kh, kw, stride, padding, dilation)
     full = _full_conv_applies(p)
-    wide_w = want_w and wide_weight_grad_applies(
-        (N, Cg, H, W), (Kg, Cg, kh, kw), padding, dilation, stride, x.dtype)
-    direct_w = want_w and not wide_w and direct_weight_grad_applies(
-        (N, Cg, H, W), (Kg, Cg, kh, kw), padding, dilation, stride, x.itemsize)
+    group_shapes = ((N, Cg, H, W), (Kg, Cg, kh, kw), padding, dilation, stride)
+    in_place_w = None  # CONV-BP3 and CONV-BP4 without im2col, where a kernel applies
+    if want_w and wide_weight_grad_applies(*group_shapes, x.dtype):
+        in_place_w = wide_weight_grad
+    elif want_w and direct_weight_grad_applies(*group_shapes, x.itemsize):
+        in_place_w = direct_weight_grad
+    group_w, group_b = want_w and in_place_w is None, want_b and in_place_w is None
     dx = np.empty_like(x) if want_x and not full else None
     dw = np.empty_like(w) if want_w else None
     db = np.empty(K, dtype=x.dtype) if want_b else None
     for g in range(groups):
         ks, cs = slice(g * Kg, (g + 1) * Kg), slice(g * Cg, (g + 1) * Cg)
         dxg = None if dx is None else dx[:, cs]
-        if wide_w or direct_w:  # CONV-BP3 and CONV-BP4 without im2col
-            grad = wide_weight_grad if wide_w else direct_weight_grad
-            dw[ks], dbg = grad(dy[:, ks], x[:, cs], (Kg, Cg, kh, kw), padding, dilation)
+        if in_place_w is not None:
+            dw[ks], dbg = in_place_w(dy[:, ks], x[:, cs], (Kg, Cg, kh, kw), padding, dilation)
             if want_b:
                 db[ks] = dbg
-        in_place = wide_w or direct_w
-        group_w, group_b = want_w and not in_place, want_b and not in_place
         if group_w or group_b or dxg is not None:
             dw2, dbg = _backward_group(dy[:, ks], x[:, cs], w[ks].reshape(Kg, -1), p, dxg,
                                        group_w, group_b)
