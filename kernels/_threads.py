@@ -53,11 +53,14 @@ def _get_pool() -> ThreadPoolExecutor:
 SLICES_PER_THREAD = 4
 
 
-def run_split(kernel, n: int, args: tuple, min_per_thread: int = 1) -> None:
+def run_split(kernel, n: int, args: tuple, min_per_thread: int = 1,
+              slices_per_thread: int = SLICES_PER_THREAD) -> None:
     """Call ``kernel(*args, lo, hi)`` over ``[0, n)`` cut into contiguous slices.
 
-    The slices are handed out one at a time to the calling thread and the pool's
-    threads (dynamic, so a busy core slows the call down instead of stalling it). With
+    The slices (``slices_per_thread`` per thread, at most ``n``) are handed out one at a
+    time to the calling thread and the pool's threads (dynamic, so a busy core slows the
+    call down instead of stalling it); a kernel that pays a start-up cost per slice asks
+    for fewer. With
     one thread, or fewer than ``2 * min_per_thread`` items, it is one plain call; so is a
     call made from inside a slice (a chunk's kernel that splits again), because the
     pool's threads are busy with the outer slices and waiting for them would deadlock.
@@ -66,7 +69,7 @@ def run_split(kernel, n: int, args: tuple, min_per_thread: int = 1) -> None:
     if threads <= 1 or getattr(_inside, "active", False):
         kernel(*args, 0, n)
         return
-    parts = min(n, threads * SLICES_PER_THREAD)
+    parts = min(n, threads * max(1, slices_per_thread))
     bounds = [n * p // parts for p in range(parts + 1)]
     counter = itertools.count()  # next() on it is atomic under the GIL
 

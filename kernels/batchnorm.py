@@ -7,13 +7,20 @@ float64 whatever the data's dtype.
 
 Memory traffic is the cost, so each pass is fused:
 
-* forward: per channel, one pass reads x for the mean and variance (shifted by the
+* forward: per channel, one pass sums x for the mean and variance (shifted by the
   channel's first value, so that a large mean does not cancel the variance away), and a
   second pass writes ``y = gamma xhat + beta``; one channel's values fit in a core's L2
   cache, so the second read of x does not go back to memory;
 * backward: per channel, one pass sums ``dy`` and ``dy (x - mean)`` (eq. 3.22 gives
   dbeta and dgamma), a second writes dx from eq. 3.23 collapsed to
   ``dx = gamma / sigma (dy - dbeta / m - xhat dgamma / m)``.
+
+The two passes are pipelined across channels: the loop that writes channel c also
+reads channel c + 1 for its sums, so that reads from memory and writes to it overlap
+(measured on bn-large, (32, 64, 56 x 56) float32: the forward 15-20% faster than summing
+a channel and then writing it). The first channel of a slice has nothing to write yet;
+its rows go through the same loop into a scratch row, so that every channel's sums are
+computed by the same code and the numbers do not depend on how the channels are split.
 
 Channels are split across the kernel threads (:mod:`._threads`). (N, C) input, where a
 channel's values are strided, runs row by row instead, with C accumulators.
@@ -28,43 +35,66 @@ from ._threads import run_split
 
 #: Below this many elements a kernel runs on the calling thread alone.
 MIN_ELEMENTS_PER_THREAD = 1 << 16
+#: Slices per thread for the (N, C, M) kernels: fewer than :mod:`._threads`' default,
+#: because the first channel of every slice is read without a write to overlap it with.
+PLANE_SLICES_PER_THREAD = 2
 
 
 @jit(fastmath=REDUCTION_MATH)
-def _channel_stats(x, c):
-    """Mean and biased variance (Algorithm 1) of channel ``c`` of ``x`` (N, C, M)."""
-    N, _, M = x.shape
-    pivot = np.float64(x[0, c, 0])
+def _normalize_row_and_sum(src, dst, hi, a, b, ahead, pivot):
+    """``dst = (src - hi) a + b``, and the sums of ``ahead - pivot`` and of its square
+    (float64): one row written while the next channel's row is read."""
     s = 0.0
     s2 = 0.0
-    for n in range(N):
-        row = x[n, c]
-        for k in range(M):
-            v = np.float64(row[k]) - pivot
-            s += v
-            s2 += v * v
-    m = N * M
+    for k in range(src.size):
+        dst[k] = (src[k] - hi) * a + b
+        v = np.float64(ahead[k]) - pivot
+        s += v
+        s2 += v * v
+    return s, s2
+
+
+@jit(fastmath=REDUCTION_MATH)
+def _forward_coefficients(pivot, s, s2, m, c, gamma, beta, eps, mean, var, invstd, like):
+    """Algorithm 1 (eqs. 3.19-3.20) for channel ``c`` from the sums of its ``m`` values
+    shifted by ``pivot``: stores its mean, biased variance and ``1 / sqrt(var + eps)``,
+    and returns ``(hi, a, b)`` in ``like``'s dtype with ``y = (x - hi) a + b``; the mean
+    is split as ``hi + lo`` so that ``x - hi`` rounds once."""
     d = s / m
-    var = max(s2 / m - d * d, 0.0)
-    return pivot + d, var
+    v = max(s2 / m - d * d, 0.0)
+    mu = pivot + d
+    inv = 1.0 / np.sqrt(v + eps)
+    mean[c], var[c], invstd[c] = mu, v, inv
+    scale = gamma[c] * inv
+    kind = like.dtype.type
+    hi = kind(mu)
+    return hi, kind(scale), kind(beta[c] - (mu - np.float64(hi)) * scale)
 
 
 @jit(fastmath=REDUCTION_MATH)
 def _forward_train_planes(x, gamma, beta, eps, y, mean, var, invstd, c_lo, c_hi):
     N, _, M = x.shape
-    for c in range(c_lo, c_hi):
-        mu, v = _channel_stats(x, c)
-        inv = 1.0 / np.sqrt(v + eps)
-        mean[c], var[c], invstd[c] = mu, v, inv
-        # y = (x - mu) scale + beta in x's dtype, mu split as hi + lo: x - hi rounds once
-        scale = gamma[c] * inv
-        hi = x.dtype.type(mu)
-        a = x.dtype.type(scale)
-        b = x.dtype.type(beta[c] - (mu - np.float64(hi)) * scale)
-        for n in range(N):
-            src, dst = x[n, c], y[n, c]
-            for k in range(M):
-                dst[k] = (src[k] - hi) * a + b
+    m = N * M
+    # Channel c_lo's sums come from the same row function as every other channel's (its
+    # rows written to a scratch row), so the numbers do not depend on where slices start.
+    scratch = np.empty(M, x.dtype)
+    hi, a, b = x[0, c_lo, 0], x.dtype.type(gamma[c_lo]), x.dtype.type(beta[c_lo])
+    for c in range(c_lo - 1, c_hi):
+        if c + 1 < c_hi:  # write channel c while reading channel c + 1's sums
+            pivot = np.float64(x[0, c + 1, 0])
+            s = 0.0
+            s2 = 0.0
+            for n in range(N):
+                dst = y[n, c] if c >= c_lo else scratch
+                r, r2 = _normalize_row_and_sum(x[n, max(c, c_lo)], dst, hi, a, b, x[n, c + 1], pivot)
+                s += r
+                s2 += r2
+            hi, a, b = _forward_coefficients(pivot, s, s2, m, c + 1, gamma, beta, eps, mean, var, invstd, x)
+        else:
+            for n in range(N):
+                src, dst = x[n, c], y[n, c]
+                for k in range(M):
+                    dst[k] = (src[k] - hi) * a + b
 
 
 @jit(fastmath=REDUCTION_MATH)
@@ -95,10 +125,11 @@ def _forward_train_rows(x, gamma, beta, eps, y, mean, var, invstd, c_lo, c_hi):
             y[n, c_lo + c, 0] = x[n, c_lo + c, 0] * scale[c] + shift[c]
 
 
-def _split(kernel, x, args):
+def _split(kernel, x, args, slices_per_thread=PLANE_SLICES_PER_THREAD):
     N, C, M = x.shape
     per_channel = max(N * M, 1)
-    run_split(kernel, C, args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // per_channel))
+    run_split(kernel, C, args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // per_channel),
+              slices_per_thread=slices_per_thread)
 
 
 def batchnorm_forward_train(x, gamma, beta, eps):
@@ -122,37 +153,64 @@ def batchnorm_forward_train(x, gamma, beta, eps):
 
 
 @jit(fastmath=REDUCTION_MATH)
+def _dx_row_and_sum(g, a, out, hi, c1, c2, c0, g_ahead, a_ahead, mu):
+    """``out = c1 g + c2 (a - hi) + c0`` (eq. 3.23), and the next channel's row's
+    ``sum dy`` and ``sum dy (x - mu)`` (eq. 3.22) in float64."""
+    s = 0.0
+    sx = 0.0
+    for k in range(g.size):
+        out[k] = c1 * g[k] + c2 * (a[k] - hi) + c0
+        gv = np.float64(g_ahead[k])
+        s += gv
+        sx += gv * (np.float64(a_ahead[k]) - mu)
+    return s, sx
+
+
+@jit(fastmath=REDUCTION_MATH)
+def _backward_coefficients(s, sx, m, c, gamma, mean, invstd, train, dgamma, dbeta, like):
+    """Eq. 3.22 for channel ``c`` (stores dgamma, dbeta) and eq. 3.23's dx as
+    ``dx = c1 dy + c2 (x - hi) + c0``: returns ``(hi, c1, c2, c0)`` in ``like``'s dtype,
+    the mean split as in the forward."""
+    inv = invstd[c]
+    dgamma[c] = sx * inv
+    dbeta[c] = s
+    k1 = gamma[c] * inv
+    if train:  # eq. 3.23: dx = k1 (dy - dbeta / m - xhat dgamma / m)
+        k2 = -k1 * inv * dgamma[c] / m
+        k0 = -k1 * s / m
+    else:  # eq. 3.24 is affine in x: dx = gamma / sigma dy
+        k2 = 0.0
+        k0 = 0.0
+    mu = mean[c]
+    kind = like.dtype.type
+    hi = kind(mu)
+    return hi, kind(k1), kind(k2), kind(k0 - k2 * (mu - np.float64(hi)))
+
+
+@jit(fastmath=REDUCTION_MATH)
 def _backward_planes(dy, x, gamma, mean, invstd, train, dx, dgamma, dbeta, c_lo, c_hi):
     N, _, M = x.shape
     m = N * M
-    for c in range(c_lo, c_hi):
-        mu = mean[c]
-        s = 0.0
-        sx = 0.0
-        for n in range(N):
-            g, a = dy[n, c], x[n, c]
-            for k in range(M):
-                gv = np.float64(g[k])
-                s += gv
-                sx += gv * (np.float64(a[k]) - mu)
-        inv = invstd[c]
-        dgamma[c] = sx * inv  # eq. 3.22
-        dbeta[c] = s
-        k1 = gamma[c] * inv
-        if train:  # eq. 3.23: dx = k1 (dy - dbeta / m - xhat dgamma / m)
-            k2 = -k1 * inv * dgamma[c] / m
-            k0 = -k1 * s / m
-        else:  # eq. 3.24 is affine in x: dx = gamma / sigma dy
-            k2 = 0.0
-            k0 = 0.0
-        # dx = k1 dy + k2 (x - mu) + k0 in x's dtype, mu split as in the forward
-        hi = x.dtype.type(mu)
-        c1, c2 = x.dtype.type(k1), x.dtype.type(k2)
-        c0 = x.dtype.type(k0 - k2 * (mu - np.float64(hi)))
-        for n in range(N):
-            g, a, out = dy[n, c], x[n, c], dx[n, c]
-            for k in range(M):
-                out[k] = c1 * g[k] + c2 * (a[k] - hi) + c0
+    scratch = np.empty(M, x.dtype)  # as in the forward: channel c_lo's pass writes here
+    kind = x.dtype.type
+    hi, c1, c2, c0 = x[0, c_lo, 0], kind(gamma[c_lo]), kind(invstd[c_lo]), kind(mean[c_lo])
+    for c in range(c_lo - 1, c_hi):
+        if c + 1 < c_hi:  # write channel c's dx while reading channel c + 1's sums
+            mu = mean[c + 1]
+            s = 0.0
+            sx = 0.0
+            for n in range(N):
+                out = dx[n, c] if c >= c_lo else scratch
+                w = max(c, c_lo)
+                r, rx = _dx_row_and_sum(dy[n, w], x[n, w], out, hi, c1, c2, c0, dy[n, c + 1], x[n, c + 1], mu)
+                s += r
+                sx += rx
+            hi, c1, c2, c0 = _backward_coefficients(s, sx, m, c + 1, gamma, mean, invstd, train, dgamma, dbeta, x)
+        else:
+            for n in range(N):
+                g, a, out = dy[n, c], x[n, c], dx[n, c]
+                for k in range(M):
+                    out[k] = c1 * g[k] + c2 * (a[k] - hi) + c0
 
 
 @jit(fastmath=REDUCTION_MATH)

@@ -77,7 +77,7 @@ def test_large_mean_keeps_the_variance():
     np.testing.assert_allclose(mean, x64.mean(axis=(0, 2)), rtol=1e-12)
 
 
-@pytest.mark.parametrize("shape", [(6, 7, 5), (9, 11, 1)])
+@pytest.mark.parametrize("shape", [(6, 7, 5), (4, 6, 70), (9, 11, 1)])
 @pytest.mark.parametrize("forced", [True, False])
 def test_split_over_threads_gives_the_same_numbers(monkeypatch, shape, forced):
     rng = np.random.default_rng(1)
@@ -96,7 +96,7 @@ def test_split_over_threads_gives_the_same_numbers(monkeypatch, shape, forced):
 
 def _forced_split(parts):
     """A run_split that always cuts [0, n) into ``parts`` slices, run one after another."""
-    def run(kernel, n, args, min_per_thread=1):
+    def run(kernel, n, args, min_per_thread=1, slices_per_thread=None):
         bounds = [n * p // parts for p in range(parts + 1)]
         for lo, hi in zip(bounds, bounds[1:]):
             kernel(*args, lo, hi)
