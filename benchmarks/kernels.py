@@ -453,30 +453,61 @@ def print_table(rows, torch_skip, extras):
         print(line)
 
 
-def extra_lines(rows, copy, cold, warm, rss_ours, rss_torch):
-    memcpy = copy["in_turns"]
-    lines = [f"memory copy: {memcpy:.1f} GB/s (read + write, a bn-large-sized float32 array, timed in turns "
-             f"like the rows; {copy['back_to_back']:.1f} GB/s back to back, the array warm in cache)"]
-    large = next(r for r in rows if r["shape"].startswith("bn-large") and r["phase"] == "fwd+bwd")
-    kernel_gbps = bn_bytes("bn-large", "fwd+bwd") / (large["ours_kernel_ms"] / 1e3) / 1e9
-    lines.append(f"batchnorm bn-large fwd+bwd: {large['ours_gbps']:.1f} GB/s = {100 * large['ours_gbps'] / memcpy:.0f}% "
-                 f"of memory copy (kernels alone: {kernel_gbps:.1f} GB/s = {100 * kernel_gbps / memcpy:.0f}%)")
-    for label, c in (("cold, empty cache", cold), ("warm, cached", warm)):
-        if "skipped" in c:
-            lines.append(f"JIT first call ({label}): failed ({c['skipped']})")
+def summary_lines(rows):
+    """The lines printed under the table, computed from the JSON rows alone (so that
+    ``tinygrad-notes bench`` prints them too): memory copy, batchnorm's share of it, JIT
+    first-call times and peak RSS. Fields a row lacks are reported as not measured."""
+    lines = []
+    large = next((r for r in rows if r.get("op") == "batchnorm" and str(r.get("shape", "")).startswith(COPY_SHAPE)
+                  and r.get("phase") == "fwd+bwd"), None)
+    memcpy = large.get("memcpy_gbps") if large else None
+    if memcpy:
+        lines.append(f"memory copy: {memcpy:.1f} GB/s (read + write, a {COPY_SHAPE}-sized float32 array, timed in "
+                     f"turns like the rows; {large['memcpy_back_to_back_gbps']:.1f} GB/s back to back, the array "
+                     f"warm in cache)")
+        kernel_gbps = bn_bytes(COPY_SHAPE, "fwd+bwd") / (large["ours_kernel_ms"] / 1e3) / 1e9
+        lines.append(f"batchnorm {COPY_SHAPE} fwd+bwd: {large['ours_gbps']:.1f} GB/s = "
+                     f"{100 * large['ours_gbps'] / memcpy:.0f}% of memory copy (kernels alone: {kernel_gbps:.1f} "
+                     f"GB/s = {100 * kernel_gbps / memcpy:.0f}%)")
+    else:
+        lines.append("memory copy: not measured")
+    first = rows[0] if rows else {}
+    for label, key in (("cold, empty cache", "cold"), ("warm, cached", "warm")):
+        seconds = first.get(f"jit_first_call_{key}_s")
+        if seconds is None:
+            lines.append(f"JIT first call ({label}): failed ({first.get(f'jit_{key}_skipped', 'not measured')})")
         else:
-            lines.append(f"JIT first call of all kernels, float32 + float64 ({label}): {c['first_call_s']:.2f} s"
-                         f" (+ import {c['import_s']:.2f} s)")
-    for side, r in (("ours", rss_ours), ("torch", rss_torch)):
-        if "skipped" in r:
-            lines.append(f"peak RSS {side}: skipped ({r['skipped']})")
+            lines.append(f"JIT first call of all kernels, float32 + float64 ({label}): {seconds:.2f} s"
+                         f" (+ import {first.get(f'jit_import_{key}_s', float('nan')):.2f} s)")
+    rss = next((r for r in rows if str(r.get("shape", "")).startswith(RSS_SHAPE) and r.get("phase") == "fwd+bwd"),
+               {})
+    for side in ("ours", "torch"):
+        peak, growth = rss.get(f"{side}_peak_rss_mb"), rss.get(f"{side}_rss_growth_mb")
+        if peak is None:
+            lines.append(f"peak RSS {side}: skipped ({rss.get(f'{side}_rss_skipped', 'not measured')})")
         else:
-            lines.append(f"peak RSS {side}, {RSS_SHAPE} fwd+bwd: {r['peak_mb']:.0f} MB "
-                         f"({r['growth_mb']:.0f} MB above the {r['before_mb']:.0f} MB before the first step)")
-    if "peak_mb" in rss_ours and "peak_mb" in rss_torch:
-        lines.append(f"peak RSS ours/torch: {rss_ours['peak_mb'] / rss_torch['peak_mb']:.2f} "
-                     f"(growth ours/torch: {rss_ours['growth_mb'] / max(rss_torch['growth_mb'], 1e-9):.2f})")
+            lines.append(f"peak RSS {side}, {RSS_SHAPE} fwd+bwd: {peak:.0f} MB "
+                         f"({growth:.0f} MB above the {peak - growth:.0f} MB before the first step)")
+    if rss.get("ours_peak_rss_mb") is not None and rss.get("torch_peak_rss_mb") is not None:
+        lines.append(f"peak RSS ours/torch: {rss['ours_peak_rss_mb'] / rss['torch_peak_rss_mb']:.2f} "
+                     f"(growth ours/torch: {rss['ours_rss_growth_mb'] / max(rss['torch_rss_growth_mb'], 1e-9):.2f})")
     return lines
+
+
+def add_run_fields(rows, cold, warm, rss_ours, rss_torch):
+    """Record the JIT compile times (every row) and the peak RSS (the resnetish
+    fwd+bwd row) in the rows, with the reason where one was skipped."""
+    for r in rows:
+        for key, c in (("cold", cold), ("warm", warm)):
+            r[f"jit_first_call_{key}_s"] = c.get("first_call_s")
+            r[f"jit_import_{key}_s"] = c.get("import_s")
+            if "skipped" in c:
+                r[f"jit_{key}_skipped"] = c["skipped"]
+        if r["shape"].startswith(RSS_SHAPE) and r["phase"] == "fwd+bwd":
+            for side, res in (("ours", rss_ours), ("torch", rss_torch)):
+                r[f"{side}_peak_rss_mb"], r[f"{side}_rss_growth_mb"] = res.get("peak_mb"), res.get("growth_mb")
+                if "skipped" in res:
+                    r[f"{side}_rss_skipped"] = res["skipped"]
 
 
 def main(argv=None):
@@ -508,16 +539,11 @@ def main(argv=None):
     rss_ours = run_child("benchmarks.kernels", ["--child", "rss-ours"])
     rss_torch = (run_child("benchmarks.kernels", ["--child", "rss-torch"]) if peer_enabled("torch")
                  else {"skipped": "not among TINYGRAD_NOTES_PEERS"})
-    for r in rows:
-        r["jit_first_call_cold_s"] = cold.get("first_call_s")
-        r["jit_first_call_warm_s"] = warm.get("first_call_s")
-        if r["shape"].startswith(RSS_SHAPE) and r["phase"] == "fwd+bwd":
-            r["ours_peak_rss_mb"], r["torch_peak_rss_mb"] = rss_ours.get("peak_mb"), rss_torch.get("peak_mb")
-            r["ours_rss_growth_mb"], r["torch_rss_growth_mb"] = rss_ours.get("growth_mb"), rss_torch.get("growth_mb")
+    add_run_fields(rows, cold, warm, rss_ours, rss_torch)
     print(f"conv2d and batchnorm, float32; {rounds} turns x ({args.warmup} untimed + {repeats} timed calls) "
           f"per side and row, medians; "
           f"{len(os.sched_getaffinity(0))} CPUs; numpy {blas_info()}")
-    print_table(rows, torch_skip, extra_lines(rows, copy, cold, warm, rss_ours, rss_torch))
+    print_table(rows, torch_skip, summary_lines(rows))
     if args.json:
         write_json(args.json, rows)
     return 0

@@ -50,3 +50,66 @@ def test_a_benchmark_script_writes_the_common_schema(tmp_path):
                                               "scalar MLP step vs micrograd (gc disabled)"]
     for r in rows:
         assert r["ours"] > 0 and r["peer_value"] is None and r["skipped"] == "not among --peers"
+
+
+def _kernel_benchmark():
+    import importlib
+    import sys
+
+    root = str(cli_bench.repo_root())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module("benchmarks.kernels")
+
+
+def _kernel_rows(kb, bn_large_s=0.010, kernel_s=0.008):
+    """Rows as the kernel benchmark builds them, from made-up timings: every case 1 ms,
+    bn-large fwd+bwd ``bn_large_s`` (kernels alone ``kernel_s``), a 40 GB/s copy."""
+    samples = {}
+    for case in [f"conv:{n}" for n in kb.CONV_SHAPES] + [f"bn:{n}" for n in kb.BN_SHAPES]:
+        for side in ("ours", "torch"):
+            for phase in ("fwd", "fwd+bwd", "kernel"):
+                samples[(side, case, phase)] = [1e-3]
+    samples[("ours", "bn:bn-large", "fwd+bwd")] = [bn_large_s]
+    samples[("ours", "bn:bn-large", "kernel")] = [kernel_s]
+    rows = kb.build_rows(samples, {"in_turns": 40.0, "back_to_back": 41.0})
+    kb.add_run_fields(rows, {"first_call_s": 12.5, "import_s": 0.25}, {"skipped": "cache unwritable"},
+                      {"peak_mb": 300.0, "before_mb": 215.0, "growth_mb": 85.0},
+                      {"peak_mb": 600.0, "before_mb": 340.0, "growth_mb": 260.0})
+    return rows
+
+
+def test_kernel_summary_comes_from_the_rows_alone():
+    kb = _kernel_benchmark()
+    lines = "\n".join(kb.summary_lines(_kernel_rows(kb)))
+    moved = 32 * 64 * 56 * 56 * 4 * 5  # bn-large fwd+bwd: x, y, x, dy, dx, float32
+    assert f"{moved / 0.010 / 1e9:.1f} GB/s = {100 * moved / 0.010 / 1e9 / 40:.0f}% of memory copy" in lines
+    assert f"kernels alone: {moved / 0.008 / 1e9:.1f} GB/s" in lines
+    assert "memory copy: 40.0 GB/s" in lines and "41.0 GB/s back to back" in lines
+    assert "(cold, empty cache): 12.50 s (+ import 0.25 s)" in lines
+    assert "JIT first call (warm, cached): failed (cache unwritable)" in lines
+    assert "peak RSS ours, resnetish fwd+bwd: 300 MB (85 MB above the 215 MB" in lines
+    assert "peak RSS ours/torch: 0.50 (growth ours/torch: 0.33)" in lines
+
+
+def test_kernel_summary_without_torch_or_copy_says_so():
+    kb = _kernel_benchmark()
+    rows = [{"op": "conv2d", "shape": "resnetish N=32", "phase": "fwd+bwd", "ours_peak_rss_mb": 300.0,
+             "ours_rss_growth_mb": 85.0, "torch_peak_rss_mb": None, "torch_rss_skipped": "not installed"}]
+    lines = kb.summary_lines(rows)
+    assert "memory copy: not measured" in lines and "peak RSS torch: skipped (not installed)" in lines
+    assert not any("ours/torch" in line for line in lines)
+
+
+def test_bench_prints_and_saves_the_kernel_summary(monkeypatch, tmp_path, capsys):
+    kb = _kernel_benchmark()
+    rows = [cli_bench.normalize(r, "benchmarks.kernels") for r in _kernel_rows(kb)]
+    monkeypatch.setattr(cli_bench, "run_script", lambda module, quick, peers: rows)
+    out_json = tmp_path / "bench.json"
+    assert main(["bench", "kernels", "--json", str(out_json)]) == 0
+    printed = capsys.readouterr().out
+    saved = __import__("json").loads(out_json.read_text())
+    assert any("% of memory copy" in n for n in saved["notes"])
+    for note in saved["notes"]:
+        assert note in printed
+    assert "- peak RSS ours/torch: 0.50" in cli_bench.markdown(rows, saved["machine"], saved["notes"])

@@ -60,6 +60,20 @@ def run_script(module: str, quick: bool, peers: str) -> list[dict]:
     return [normalize(r, module) for r in rows]
 
 
+def summary_of(module: str, rows: list[dict]) -> list[str]:
+    """The lines a benchmark script prints under its own table (its ``summary_lines(rows)``,
+    computed from the JSON rows), or none when it has no such function or failed."""
+    if not rows or any("failed" in r for r in rows):
+        return []
+    import importlib
+
+    root = str(repo_root())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    summarize = getattr(importlib.import_module(module), "summary_lines", None)
+    return list(summarize(rows)) if summarize else []
+
+
 def normalize(r: dict, module: str) -> dict:
     """Rows of the kernel benchmark (op/shape/phase/ours_ms/torch_ms) in the common schema."""
     if "benchmark" in r:
@@ -70,8 +84,9 @@ def normalize(r: dict, module: str) -> dict:
             "ratio": (ours / peer) if ours and peer else None}
 
 
-def markdown(rows: list[dict], machine: dict) -> str:
-    """The same table in Markdown, for the README."""
+def markdown(rows: list[dict], machine: dict, notes: list[str] = ()) -> str:
+    """The same table in Markdown, for the README, with the scripts' summary lines
+    (:func:`summary_of`) as a list under it."""
     lines = [f"Machine: {summary_line(machine)}.", "",
              "| benchmark | ours | peer | ratio |", "|---|---|---|---|"]
     for r in rows:
@@ -82,11 +97,14 @@ def markdown(rows: list[dict], machine: dict) -> str:
         else:
             lines.append(f"| {r['benchmark']} | {r['ours']:.4g} {r['unit']} | {r['peer']} {r['peer_value']:.4g} "
                          f"{r['unit']} | {r['ratio']:.2f} |")
+    if notes:
+        lines += [""] + [f"- {n}" for n in notes]
     return "\n".join(lines)
 
 
-def table(rows: list[dict], machine: dict) -> str:
-    """The printed table: benchmark, ours, peer, ratio (ours' time over the peer's)."""
+def table(rows: list[dict], machine: dict, notes: list[str] = ()) -> str:
+    """The printed table: benchmark, ours, peer, ratio (ours' time over the peer's), then
+    the scripts' summary lines (:func:`summary_of`)."""
     lines = [f"machine: {summary_line(machine)}", "ratio = our time / peer's time (below 1: we are faster)", ""]
     lines.append(f"{'benchmark':<62}{'ours':>14}{'peer':>22}{'ratio':>8}")
     for r in rows:
@@ -99,6 +117,8 @@ def table(rows: list[dict], machine: dict) -> str:
         else:
             peer, ratio = f"{r['peer']} {r['peer_value']:.4g}", f"{r['ratio']:.2f}"
         lines.append(f"{r['benchmark'][:61]:<62}{ours:>14}{peer:>22}{ratio:>8}")
+    if notes:
+        lines += [""] + list(notes)
     return "\n".join(lines)
 
 
@@ -136,12 +156,14 @@ def run(args) -> int:
         return 2
     modules = [m for name, ms in SUITES.items() if args.suite in (name, "all") for m in ms]
     machine = describe()
-    rows = []
+    rows, notes = [], []
     for module in tqdm(modules, desc="benchmarks", unit="script"):
-        rows += run_script(module, args.quick, args.peers)
-    print(table(rows, machine))
+        script_rows = run_script(module, args.quick, args.peers)
+        rows += script_rows
+        notes += summary_of(module, script_rows)
+    print(table(rows, machine, notes))
     if args.json:
-        path = write_text(args.json, json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
+        path = write_text(args.json, json.dumps({"machine": machine, "rows": rows, "notes": notes}, indent=2) + "\n")
         svg = chart(rows, path.with_suffix(".svg"))
         print(f"wrote {path}" + (f" and {svg}" if svg else ""))
     return 1 if any("failed" in r for r in rows) else 0
