@@ -69,10 +69,11 @@ def test_direct_weight_grad_matches_the_reference(case):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("K, W", [(16, 70), (19, 70), (8, 16), (3, 12)])
+@pytest.mark.parametrize("K, W", [(16, 70), (32, 40), (19, 70), (8, 16), (3, 12)])
 def test_direct_forward_whole_and_partial_register_blocks(dtype, K, W):
     """Rows of whole register blocks (stored straight from registers) next to a partial
-    block at the row's end, and output channels that fill MR exactly or leave a rest."""
+    block at the row's end, and output channels that fill a block exactly or leave a
+    rest; float32 with K = 16 or 32 takes the 16 x 16 blocks, the others 8 x 16 or 32."""
     rng = np.random.default_rng(K + W)
     x = rng.standard_normal((2, 3, 5, W)).astype(dtype)
     w = rng.standard_normal((K, 3, 3, 3)).astype(dtype)
@@ -120,3 +121,15 @@ def test_the_conv_op_routes_stride_one_through_the_direct_kernels(monkeypatch):
     calls.clear()
     conv2d_forward(x, w, None, (2, 2), (1, 1))
     assert calls == []
+
+
+@pytest.mark.parametrize("K, Wo, dtype, expected", [
+    (32, 32, np.float32, (16, 16)),
+    (16, 70, np.float32, (16, 16)),
+    (24, 32, np.float32, (8, 32)),  # not a multiple of 16
+    (32, 12, np.float32, (16, 16)),
+    (8, 12, np.float32, (8, 16)),
+    (32, 32, np.float64, (8, 16)),
+])
+def test_block_shape(K, Wo, dtype, expected):
+    assert direct.block_shape(K, Wo, dtype) == expected
