@@ -58,6 +58,9 @@ MR = 8
 #: Output channels per register block for float32 convs whose output channels are a
 #: multiple of it; the block is then 16 channels x 16 pixels.
 MR_WIDE = 16
+#: Output channels per register block for convs with at most this many (the input
+#: gradient of a first layer: 1 or 3 channels).
+MR_NARROW = 4
 
 
 def lanes_for(Wo: int, dtype) -> int:
@@ -68,16 +71,24 @@ def lanes_for(Wo: int, dtype) -> int:
 
 def block_shape(K: int, Wo: int, dtype) -> tuple:
     """``(output channels, pixels)`` of a register block: 16 x 16 for float32 with K a
-    multiple of 16, else :data:`MR` x :func:`lanes_for`. Both hold 16 vector registers of
-    sums; 16 x 16 loads one input vector per tap and broadcasts 16 weights (each used
-    once, so they fold into the multiply-adds) instead of two vectors and 8 weights.
-    Measured on one thread (two threads on this machine were too noisy to tell), paired
-    interleaved calls, median time 16 x 16 / 8 x 32: smallcnn (C=16, K=32, 32x32) 0.83-0.91,
-    its dx (C=32, K=16) 0.84-0.85, bigbatch (C=3, K=16) 0.79-0.83, C=K=64 at 56x56 0.92,
-    C=32, K=64 at 16x16 0.98 (16 lanes there before too); an unchanged shape, as a
-    control, 1.00."""
+    multiple of 16; 4 x :func:`lanes_for` for at most 4 output channels; else :data:`MR`
+    x :func:`lanes_for`.
+
+    The first two hold 16 vector registers of sums; 16 x 16 loads one input vector per
+    tap and broadcasts 16 weights (each used once, so they fold into the multiply-adds)
+    instead of two vectors and 8 weights. Measured on one thread (two threads on this
+    machine were too noisy to tell), paired interleaved calls, median time 16 x 16 /
+    8 x 32: smallcnn (C=16, K=32, 32x32) 0.83-0.91, its dx (C=32, K=16) 0.84-0.85,
+    bigbatch (C=3, K=16) 0.79-0.83, C=K=64 at 56x56 0.92, C=32, K=64 at 16x16 0.98 (16
+    lanes there before too); an unchanged shape, as a control, 1.00.
+
+    With 1 to 4 output channels an 8-channel block computes 4 to 7 rows of zeros; 4 x 32
+    keeps 8 independent sums, enough to hide the multiply-add's latency, and wastes at
+    most 3."""
     if np.dtype(dtype).itemsize == 4 and K % MR_WIDE == 0:
         return MR_WIDE, 16
+    if K <= MR_NARROW:
+        return MR_NARROW, lanes_for(Wo, dtype)
     return MR, lanes_for(Wo, dtype)
 
 
@@ -178,7 +189,20 @@ def _rows_16x16(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, lo, hi):
     _rows(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, 16, 16, lo, hi)
 
 
-_ROW_KERNELS = {(8, 16): _rows_8x16, (8, 32): _rows_8x32, (16, 16): _rows_16x16}
+@jit(fastmath=CONV_MATH)
+def _rows_4x16(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, lo, hi):
+    """:func:`_rows` with blocks of 4 channels x 16 pixels."""
+    _rows(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, 4, 16, lo, hi)
+
+
+@jit(fastmath=CONV_MATH)
+def _rows_4x32(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, lo, hi):
+    """:func:`_rows` with blocks of 4 channels x 32 pixels."""
+    _rows(x, wt, offs, bias, y, xp, ph, pw, Hp, Wp, row_block, 4, 32, lo, hi)
+
+
+_ROW_KERNELS = {(8, 16): _rows_8x16, (8, 32): _rows_8x32, (16, 16): _rows_16x16,
+                (4, 16): _rows_4x16, (4, 32): _rows_4x32}
 
 
 #: Output channels and taps per register block of the weight gradient, and their product.

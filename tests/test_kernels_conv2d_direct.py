@@ -69,11 +69,12 @@ def test_direct_weight_grad_matches_the_reference(case):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("K, W", [(16, 70), (32, 40), (19, 70), (8, 16), (3, 12)])
+@pytest.mark.parametrize("K, W", [(16, 70), (32, 40), (19, 70), (8, 16), (3, 12), (1, 40), (4, 33)])
 def test_direct_forward_whole_and_partial_register_blocks(dtype, K, W):
     """Rows of whole register blocks (stored straight from registers) next to a partial
     block at the row's end, and output channels that fill a block exactly or leave a
-    rest; float32 with K = 16 or 32 takes the 16 x 16 blocks, the others 8 x 16 or 32."""
+    rest; float32 with K = 16 or 32 takes the 16 x 16 blocks, K <= 4 blocks of 4, the
+    others 8 x 16 or 32."""
     rng = np.random.default_rng(K + W)
     x = rng.standard_normal((2, 3, 5, W)).astype(dtype)
     w = rng.standard_normal((K, 3, 3, 3)).astype(dtype)
@@ -130,6 +131,9 @@ def test_the_conv_op_routes_stride_one_through_the_direct_kernels(monkeypatch):
     (32, 12, np.float32, (16, 16)),
     (8, 12, np.float32, (8, 16)),
     (32, 32, np.float64, (8, 16)),
+    (1, 28, np.float32, (4, 32)),  # a first layer's dx
+    (3, 32, np.float64, (4, 16)),
+    (5, 32, np.float32, (8, 32)),
 ])
 def test_block_shape(K, Wo, dtype, expected):
     assert direct.block_shape(K, Wo, dtype) == expected
