@@ -26,6 +26,34 @@ def median_time(step, repeats: int, warmup: int = 1) -> float:
     return times[len(times) // 2]
 
 
+def cpu_times(stat_path: str = "/proc/stat") -> list[int] | None:
+    """The machine's cumulative CPU times (the ``cpu`` line of ``/proc/stat``: user, nice,
+    system, idle, iowait, irq, softirq, steal, ...), or None where there is no such file."""
+    try:
+        with open(stat_path) as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    return [int(v) for v in fields[1:]]
+
+
+def steal_percent(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of CPU time the hypervisor gave to other guests between two
+    :func:`cpu_times` readings (the 8th field, steal), in percent; None when unknown.
+    On a shared virtual machine a run with much steal time is not comparable with others.
+
+    >>> steal_percent([10, 0, 0, 80, 0, 0, 0, 10], [20, 0, 0, 150, 0, 0, 0, 30])
+    20.0
+    """
+    if before is None or after is None or len(before) < 8 or len(after) < 8:
+        return None
+    deltas = [b - a for a, b in zip(before, after)]
+    total = sum(deltas[:8])  # guest time is already counted in user
+    return 100.0 * deltas[7] / total if total > 0 else None
+
+
 def run_child(module: str, args: list[str], timeout: float = 600.0) -> dict:
     """Run ``python -m module args`` in a fresh process and return the JSON it prints last.
 

@@ -37,7 +37,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .common import Worker, median_time, peer_enabled, run_child, write_json
+from .common import Worker, cpu_times, median_time, peer_enabled, run_child, steal_percent, write_json
 
 # name: (N, C, H, W, K, k, pad); 3x3 stride 1 pad 1 unless said
 CONV_SHAPES = {
@@ -458,6 +458,10 @@ def summary_lines(rows):
     ``tinygrad-notes bench`` prints them too): memory copy, batchnorm's share of it, JIT
     first-call times and peak RSS. Fields a row lacks are reported as not measured."""
     lines = []
+    steal = rows[0].get("steal_pct") if rows else None
+    if steal is not None:
+        lines.append(f"CPU time stolen by the hypervisor while the rows were timed: {steal:.0f}% of the machine's "
+                     f"(on a shared virtual machine; a run with much more than the others is not comparable)")
     large = next((r for r in rows if r.get("op") == "batchnorm" and str(r.get("shape", "")).startswith(COPY_SHAPE)
                   and r.get("phase") == "fwd+bwd"), None)
     memcpy = large.get("memcpy_gbps") if large else None
@@ -534,8 +538,12 @@ def main(argv=None):
     rounds = args.rounds or (2 if args.quick else 5)
     repeats = args.repeats or (2 if args.quick else 3)
     cold, warm = compile_times()
+    before = cpu_times()
     samples, copy, torch_skip = measure(rounds, repeats, warmup=args.warmup)
+    steal = steal_percent(before, cpu_times())
     rows = build_rows(samples, copy)
+    for r in rows:
+        r["steal_pct"] = steal
     rss_ours = run_child("benchmarks.kernels", ["--child", "rss-ours"])
     rss_torch = (run_child("benchmarks.kernels", ["--child", "rss-torch"]) if peer_enabled("torch")
                  else {"skipped": "not among TINYGRAD_NOTES_PEERS"})

@@ -113,3 +113,28 @@ def test_bench_prints_and_saves_the_kernel_summary(monkeypatch, tmp_path, capsys
     for note in saved["notes"]:
         assert note in printed
     assert "- peak RSS ours/torch: 0.50" in cli_bench.markdown(rows, saved["machine"], saved["notes"])
+
+
+def test_steal_time_is_read_from_proc_stat(tmp_path):
+    import importlib
+
+    _kernel_benchmark()  # puts the source checkout on sys.path
+    c = importlib.import_module("benchmarks.common")
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 5 20 800 3 0 2 70 0 0\ncpu0 50 2 10 400 1 0 1 35 0 0\n")
+    before = c.cpu_times(str(stat))
+    assert before == [100, 5, 20, 800, 3, 0, 2, 70, 0, 0]
+    stat.write_text("cpu  200 5 40 1000 3 0 2 150 9 0\n")
+    # 100 user + 20 system + 200 idle + 80 steal: 80 of 400 stolen (guest, the 9th, is in user)
+    assert c.steal_percent(before, c.cpu_times(str(stat))) == 20.0
+    assert c.cpu_times(str(tmp_path / "missing")) is None and c.steal_percent(None, before) is None
+
+
+def test_kernel_summary_reports_the_steal_time():
+    kb = _kernel_benchmark()
+    rows = _kernel_rows(kb)
+    for r in rows:
+        r["steal_pct"] = 37.4
+    assert any(line.startswith("CPU time stolen by the hypervisor while the rows were timed: 37%")
+               for line in kb.summary_lines(rows))
+    assert not any("stolen" in line for line in kb.summary_lines(_kernel_rows(kb)))
