@@ -6,7 +6,10 @@ the window, as in PyTorch, so every window holds at least one real cell).
 * max: padding never wins (it is minus infinity); a NaN in the window wins (it
   propagates, as in PyTorch); ties go to the first maximum in row-major order. The
   forward is ``kh kw`` elementwise maxima of strided views of the input (numpy, at
-  memory speed: a per-window loop with an argmax ran 4-10x slower); the backward finds,
+  memory speed: a per-window loop with an argmax ran 4-10x slower), except for the
+  common 2x2, stride 2, unpadded case: a kernel of its own takes the same maxima in the
+  same order, one plane per thread at a time (measured, batch 64 of 16 channels at
+  28x28 and of 32 at 14x14: 0.30 and 0.27 ms instead of 1.41 and 0.77); the backward finds,
   in each window, the first cell equal to the output (the first NaN for a NaN output)
   and sends the output's gradient there, adding where windows overlap. The common 2x2,
   stride 2 case has a branch-free kernel of its own (3-5x faster).
@@ -54,6 +57,27 @@ def _max_backward(x, y, dy, dx, kh, kw, sh, sw, ph, pw, lo, hi):
                             break
                     if found:
                         break
+
+
+@jit
+def _larger(a, b):
+    """``np.maximum(a, b)`` for two scalars: the larger, or the NaN if either is one."""
+    return a if (a > b or a != a) else b
+
+
+@jit
+def _max_forward_2x2(x, y, lo, hi):
+    """The 2x2, stride 2, unpadded maxima of planes ``lo <= p < hi``, taken in the numpy
+    path's order (top-left, top-right, bottom-left, bottom-right); an odd last row or
+    column is in no window."""
+    _, Ho, Wo = y.shape
+    for p in range(lo, hi):
+        for oh in range(Ho):
+            x0, x1, out = x[p, 2 * oh], x[p, 2 * oh + 1], y[p, oh]
+            for q in range(Wo):
+                ow = uint64(q)  # unsigned: no wraparound checks, so LLVM vectorizes
+                top = _larger(x0[2 * ow], x0[2 * ow + 1])
+                out[ow] = _larger(_larger(top, x1[2 * ow]), x1[2 * ow + 1])
 
 
 @jit
@@ -150,6 +174,10 @@ def max_pool2d_forward(x, kernel, stride, padding):
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     _, _, Ho, Wo = pooled_shape(x.shape, kernel, stride, padding)
+    if (kh, kw, sh, sw, ph, pw) == (2, 2, 2, 2, 0, 0):
+        y = np.empty((N, C, Ho, Wo), x.dtype)
+        _split(_max_forward_2x2, N * C, H * W, (_planes(x), _planes(y)))
+        return y
     if ph or pw:
         padded = np.full((N, C, H + 2 * ph, W + 2 * pw), -np.inf, x.dtype)
         padded[:, :, ph:ph + H, pw:pw + W] = x

@@ -83,8 +83,9 @@ def test_avg_pool_counts_the_padding():
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99),
        ties=st.booleans(), nans=st.integers(0, 3))
 def test_the_2x2_stride_2_kernel_matches_the_reference(n, c, h, w, dtype, seed, ties, nans):
-    """The branch-free 2x2 path: odd sizes (a last row or column in no window), ties
-    (the first maximum wins) and NaNs (the first NaN wins)."""
+    """The 2x2 kernels, forward and branch-free backward: odd sizes (a last row or column
+    in no window), ties (the first maximum wins) and NaNs (they propagate; the first NaN
+    wins)."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, c, h, w))
     if ties:
@@ -92,6 +93,19 @@ def test_the_2x2_stride_2_kernel_matches_the_reference(n, c, h, w, dtype, seed, 
     x = x.astype(dtype)
     x.reshape(-1)[rng.integers(0, x.size, nans)] = np.nan
     y = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+    np.testing.assert_array_equal(y, ref.max_pool2d(x, (2, 2), (2, 2), (0, 0)))  # NaNs compare equal
     dy = rng.standard_normal(y.shape).astype(dtype)
     expected = ref.max_pool2d_backward(dy, x, (2, 2), (2, 2), (0, 0))
     np.testing.assert_array_equal(max_pool2d_backward(dy, x, y, (2, 2), (2, 2), (0, 0)), expected)
+
+
+def test_the_2x2_kernels_split_over_threads(monkeypatch):
+    from tinygrad_notes.kernels import pool
+
+    monkeypatch.setattr(pool, "MIN_ELEMENTS_PER_THREAD", 1)  # every plane may go to another thread
+    x = np.random.default_rng(3).standard_normal((3, 5, 10, 11)).astype(np.float32)
+    y = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+    np.testing.assert_array_equal(y, ref.max_pool2d(x, (2, 2), (2, 2), (0, 0)))
+    dy = np.ones_like(y)
+    np.testing.assert_array_equal(max_pool2d_backward(dy, x, y, (2, 2), (2, 2), (0, 0)),
+                                  ref.max_pool2d_backward(dy, x, (2, 2), (2, 2), (0, 0)))
