@@ -9,6 +9,7 @@ the notes' section 3.2.2 and 3.3.3 land here.
 - :mod:`.batchnorm`: Algorithm 1 (eqs. 3.19-3.20), the fused backward (eqs. 3.22-3.23),
   inference (eq. 3.24).
 - :mod:`.pool`: max and average pooling, forward and backward.
+- :mod:`.activation`: ReLU forward and backward for large arrays, on the kernel threads.
 
 Every jitted function is compiled with ``cache=True`` (see :mod:`._jit` for the cache
 folder's fallback when the package folder is read-only) and ``nogil=True``; kernels
@@ -27,6 +28,7 @@ if __name__ != "tinygrad_notes.kernels":
         f"(a second name would corrupt numba's cache for the first)"
     )
 
+from .activation import relu_backward, relu_forward
 from .batchnorm import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
 from .conv2d import conv2d_backward, conv2d_forward
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
@@ -36,5 +38,6 @@ __all__ = [
     "conv2d_forward", "conv2d_backward",
     "batchnorm_forward_train", "batchnorm_backward", "batchnorm_forward_infer",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "relu_forward", "relu_backward",
     "clear_workspaces", "workspace_bytes",
 ]

@@ -10,17 +10,35 @@ import numpy as np
 from .registry import register
 
 SIGMA_PRIME = ("BP1", "BP2")
+#: From this many elements ReLU runs on the numba kernels (one pass, all kernel threads,
+#: :mod:`tinygrad_notes.kernels.activation`); below it numpy's call is cheaper.
+RELU_KERNEL_MIN_SIZE = 1 << 16
+
+
+def _on_kernels(*arrays) -> bool:
+    first = arrays[0]
+    return (first.size >= RELU_KERNEL_MIN_SIZE and first.dtype in (np.float32, np.float64)
+            and all(type(a) is np.ndarray and a.flags.c_contiguous and a.dtype == first.dtype
+                    and a.shape == first.shape for a in arrays))
 
 
 def _relu_fwd(x):
     if type(x) is float:
         return (x if x > 0.0 else 0.0), None
+    if _on_kernels(x):
+        from .conv import kernels
+
+        return kernels().relu_forward(x), None
     return np.maximum(x, 0), None
 
 
 def _relu_bwd(g, saved, x):
     if type(x) is float:
         return (g if x > 0.0 else 0.0,)
+    if type(g) is np.ndarray and _on_kernels(g, x):
+        from .conv import kernels
+
+        return (kernels().relu_backward(g, x),)
     return (g * (x > 0),)
 
 
