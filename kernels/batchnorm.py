@@ -147,8 +147,13 @@ def batchnorm_forward_train(x, gamma, beta, eps):
     C = x.shape[1]
     y = np.empty_like(x)
     mean, var, invstd = np.empty(C), np.empty(C), np.empty(C)
-    kernel = _forward_train_rows if x.shape[2] == 1 else _forward_train_planes
-    _split(kernel, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
+    N, C, M = x.shape
+    if C and not N * M:
+        raise ValueError(f"batchnorm_forward_train: input {x.shape} has no values per channel; "
+                         f"the batch mean and variance are undefined")
+    if C:  # the kernels read each slice's first channel before their loop
+        kernel = _forward_train_rows if M == 1 else _forward_train_planes
+        _split(kernel, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
     return y, mean, var, invstd
 
 
@@ -261,6 +266,8 @@ def batchnorm_backward(dy, x, gamma, mean, invstd, training=True):
     """
     C = x.shape[1]
     dx = np.empty_like(x)
+    if not x.size:  # sums over no values (the kernels read each slice's first value)
+        return dx, np.zeros(C), np.zeros(C)
     dgamma, dbeta = np.empty(C), np.empty(C)
     kernel = _backward_rows if x.shape[2] == 1 else _backward_planes
     _split(kernel, x, (dy, x, gamma, mean, invstd, bool(training), dx, dgamma, dbeta))

@@ -391,7 +391,7 @@ def direct_forward(x, w, b, y, padding, dilation) -> None:
     # the last block of a row reads up to lanes - 1 values past the row's end
     size = C * Hp * Wp + (kw - 1) * dw + lanes
     threads = thread_count()
-    blocks = 1 if N >= 2 * threads else min(Ho, -(-2 * threads // N))
+    blocks = 1 if N >= 2 * threads else min(Ho, -(-2 * threads // max(N, 1)))
     row_block = -(-Ho // blocks)
     blocks = -(-Ho // row_block)
     kernel = _ROW_KERNELS[mr, lanes]

@@ -111,3 +111,19 @@ def test_inputs_are_not_modified():
     y, mean, var, invstd = batchnorm_forward_train(x, np.ones(3), np.zeros(3), 1e-5)
     batchnorm_backward(dy, x, np.ones(3), mean, invstd)
     assert y.flags.writeable
+
+
+@pytest.mark.parametrize("shape", [(2, 0, 3), (2, 0, 1), (0, 3, 4), (2, 3, 0)])
+def test_empty_inputs(shape):
+    """No channels: empty results. No values in a channel: the training forward has no
+    statistics (a clear error), and the backward's sums over nothing are 0."""
+    C = shape[1]
+    x = np.ones(shape, np.float32)
+    if C:
+        with pytest.raises(ValueError, match="no values per channel"):
+            batchnorm_forward_train(x, np.ones(C), np.zeros(C), 1e-5)
+    else:
+        y, mean, var, invstd = batchnorm_forward_train(x, np.ones(C), np.zeros(C), 1e-5)
+        assert y.shape == shape and mean.shape == var.shape == invstd.shape == (0,)
+    dx, dgamma, dbeta = batchnorm_backward(x, x, np.ones(C), np.zeros(C), np.ones(C))
+    assert dx.shape == shape and dgamma.tolist() == dbeta.tolist() == [0.0] * C

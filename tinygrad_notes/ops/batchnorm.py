@@ -46,7 +46,7 @@ def _batch_norm_fwd(x, gamma, beta, running_mean=None, running_var=None, trainin
         if stat is not None:
             _check_stat(name, stat, C, training)
     shape = x3.shape
-    x3 = x3.reshape(shape[0], C, -1)
+    x3 = x3.reshape(shape[0], C, int(np.prod(shape[2:])))  # -1 fails on an empty batch
     m = x3.shape[0] * x3.shape[2]
     g64, b64 = g.astype(np.float64), b.astype(np.float64)
     if training:
@@ -75,7 +75,7 @@ def _batch_norm_bwd(grad, saved, x, gamma, beta):
     mean, invstd, training, needs, dtype = saved
     x3 = np.ascontiguousarray(x, dtype=dtype)
     shape = x3.shape
-    x3 = x3.reshape(shape[0], shape[1], -1)
+    x3 = x3.reshape(shape[0], shape[1], int(np.prod(shape[2:])))
     g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(x3.shape)
     gamma64 = np.asarray(gamma, np.float64)
     dx, dgamma, dbeta = kernels().batchnorm_backward(g3, x3, gamma64, mean, invstd, training)
