@@ -69,7 +69,7 @@ def test_direct_weight_grad_matches_the_reference(case):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("K, W", [(16, 70), (32, 40), (19, 70), (8, 16), (3, 12), (1, 40), (4, 33)])
+@pytest.mark.parametrize("K, W", [(16, 70), (32, 40), (16, 12), (19, 70), (8, 16), (3, 12), (1, 40), (4, 33)])
 def test_direct_forward_whole_and_partial_register_blocks(dtype, K, W):
     """Rows of whole register blocks (stored straight from registers) next to a partial
     block at the row's end, and output channels that fill a block exactly or leave a
