@@ -42,10 +42,14 @@ def test_the_relu_op_takes_the_kernels_for_large_arrays(monkeypatch):
 
     monkeypatch.setattr(k, "relu_forward", lambda x: calls.append("fwd") or real_fwd(x))
     monkeypatch.setattr(k, "relu_backward", lambda g, x: calls.append("bwd") or real_bwd(g, x))
-    small = Value(_awkward(relu_op.RELU_KERNEL_MIN_SIZE - 1, np.float32, 2).reshape(-1, 1))
+    small = Value(_awkward(relu_op.RELU_BACKWARD_KERNEL_MIN_SIZE - 1, np.float32, 2).reshape(-1, 1))
     small.relu().sum().backward()
     assert calls == []
-    data = _awkward(relu_op.RELU_KERNEL_MIN_SIZE, np.float32, 3)
+    middle = Value(_awkward(relu_op.RELU_BACKWARD_KERNEL_MIN_SIZE, np.float32, 5))
+    middle.relu().backward(np.ones(middle.shape, np.float32))
+    assert calls == ["bwd"]  # the backward pays off on fewer elements than the forward
+    calls.clear()
+    data = _awkward(relu_op.RELU_FORWARD_KERNEL_MIN_SIZE, np.float32, 3)
     big = Value(data.reshape(64, -1))
     out = big.relu()
     np.testing.assert_array_equal(out.data, np.maximum(big.data, 0))
