@@ -9,7 +9,8 @@ the window, as in PyTorch, so every window holds at least one real cell).
   memory speed: a per-window loop with an argmax ran 4-10x slower), except for the
   common 2x2, stride 2, unpadded case: a kernel of its own takes the same maxima in the
   same order, one plane per thread at a time (measured, batch 64 of 16 channels at
-  28x28 and of 32 at 14x14: 0.30 and 0.27 ms instead of 1.41 and 0.77); the backward finds,
+  28x28 and of 32 at 14x14: 0.30 and 0.27 ms instead of 1.41 and 0.77; 16 x 16 planes of
+  16 x 16, on one thread: 33 us instead of 120); the backward finds,
   in each window, the first cell equal to the output (the first NaN for a NaN output)
   and sends the output's gradient there, adding where windows overlap. The common 2x2,
   stride 2 case has a branch-free kernel of its own (3-5x faster).
@@ -32,6 +33,10 @@ from .conv2d import output_size
 
 #: Below this many input elements a kernel runs on the calling thread alone.
 MIN_ELEMENTS_PER_THREAD = 1 << 15
+#: The same for the 2x2 forward, which does so little per element that waking the
+#: kernel threads (50-90 us on the 2-core VM) only pays from about 400K elements:
+#: measured, us, one thread vs two, 64K elements 33 vs 123, 200K 101 vs 125, 400K 199 vs 188.
+FORWARD_2X2_MIN_ELEMENTS_PER_THREAD = 1 << 18
 
 
 @jit
@@ -151,8 +156,9 @@ def _planes(x):
     return x.reshape(N * C, H, W)
 
 
-def _split(kernel, n_planes, plane_size, args):
-    run_split(kernel, n_planes, args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // max(plane_size, 1)))
+def _split(kernel, n_planes, plane_size, args, min_elements=None):
+    min_elements = MIN_ELEMENTS_PER_THREAD if min_elements is None else min_elements
+    run_split(kernel, n_planes, args, min_per_thread=max(1, min_elements // max(plane_size, 1)))
 
 
 def pooled_shape(shape, kernel, stride, padding):
@@ -176,7 +182,7 @@ def max_pool2d_forward(x, kernel, stride, padding):
     _, _, Ho, Wo = pooled_shape(x.shape, kernel, stride, padding)
     if (kh, kw, sh, sw, ph, pw) == (2, 2, 2, 2, 0, 0):
         y = np.empty((N, C, Ho, Wo), x.dtype)
-        _split(_max_forward_2x2, N * C, H * W, (_planes(x), _planes(y)))
+        _split(_max_forward_2x2, N * C, H * W, (_planes(x), _planes(y)), FORWARD_2X2_MIN_ELEMENTS_PER_THREAD)
         return y
     if ph or pw:
         padded = np.full((N, C, H + 2 * ph, W + 2 * pw), -np.inf, x.dtype)

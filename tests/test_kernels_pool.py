@@ -103,6 +103,7 @@ def test_the_2x2_kernels_split_over_threads(monkeypatch):
     from tinygrad_notes.kernels import pool
 
     monkeypatch.setattr(pool, "MIN_ELEMENTS_PER_THREAD", 1)  # every plane may go to another thread
+    monkeypatch.setattr(pool, "FORWARD_2X2_MIN_ELEMENTS_PER_THREAD", 1)
     x = np.random.default_rng(3).standard_normal((3, 5, 10, 11)).astype(np.float32)
     y = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
     np.testing.assert_array_equal(y, ref.max_pool2d(x, (2, 2), (2, 2), (0, 0)))
