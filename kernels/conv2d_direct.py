@@ -9,7 +9,7 @@ kernel computes it without packing:
 
 * an image is padded once into a per-thread buffer that stays in cache;
 * a block of ``mr`` output channels by ``lanes`` consecutive output pixels of one row
-  (:func:`block_shape`: 16 x 16, or 8 x 16-32) is summed over every tap ``r`` in
+  (:func:`block_shape`: 16 x 16, 8 x 16-32, or 4 x 16-32) is summed over every tap ``r`` in
   registers (:func:`._registers.register_tile`): each step loads ``lanes`` input values
   (one or two SIMD registers) and ``mr`` weights and does ``mr x lanes`` multiply-adds;
 * the sums, plus the bias, are stored straight into ``y``'s NCHW rows.
@@ -74,9 +74,9 @@ def block_shape(K: int, Wo: int, dtype) -> tuple:
     multiple of 16; 4 x :func:`lanes_for` for at most 4 output channels; else :data:`MR`
     x :func:`lanes_for`.
 
-    The first two hold 16 vector registers of sums; 16 x 16 loads one input vector per
-    tap and broadcasts 16 weights (each used once, so they fold into the multiply-adds)
-    instead of two vectors and 8 weights. Measured on one thread (two threads on this
+    16 x 16 and 8 x 32 both hold 16 vector registers of sums; 16 x 16 loads one input
+    vector per tap and broadcasts 16 weights (each used once, so they fold into the
+    multiply-adds) instead of two vectors and 8 weights. Measured on one thread (two threads on this
     machine were too noisy to tell), paired interleaved calls, median time 16 x 16 /
     8 x 32: smallcnn (C=16, K=32, 32x32) 0.83-0.91, its dx (C=32, K=16) 0.84-0.85,
     bigbatch (C=3, K=16) 0.79-0.83, C=K=64 at 56x56 0.92, C=32, K=64 at 16x16 0.98 (16
