@@ -498,10 +498,11 @@ def summary_lines(rows):
     return lines
 
 
-def add_run_fields(rows, cold, warm, rss_ours, rss_torch):
-    """Record the JIT compile times (every row) and the peak RSS (the resnetish
-    fwd+bwd row) in the rows, with the reason where one was skipped."""
+def add_run_fields(rows, cold, warm, rss_ours, rss_torch, steal=None):
+    """Record the JIT compile times and the steal time (every row) and the peak RSS (the
+    resnetish fwd+bwd row) in the rows, with the reason where one was skipped."""
     for r in rows:
+        r["steal_pct"] = steal
         for key, c in (("cold", cold), ("warm", warm)):
             r[f"jit_first_call_{key}_s"] = c.get("first_call_s")
             r[f"jit_import_{key}_s"] = c.get("import_s")
@@ -542,12 +543,10 @@ def main(argv=None):
     samples, copy, torch_skip = measure(rounds, repeats, warmup=args.warmup)
     steal = steal_percent(before, cpu_times())
     rows = build_rows(samples, copy)
-    for r in rows:
-        r["steal_pct"] = steal
     rss_ours = run_child("benchmarks.kernels", ["--child", "rss-ours"])
     rss_torch = (run_child("benchmarks.kernels", ["--child", "rss-torch"]) if peer_enabled("torch")
                  else {"skipped": "not among TINYGRAD_NOTES_PEERS"})
-    add_run_fields(rows, cold, warm, rss_ours, rss_torch)
+    add_run_fields(rows, cold, warm, rss_ours, rss_torch, steal)
     print(f"conv2d and batchnorm, float32; {rounds} turns x ({args.warmup} untimed + {repeats} timed calls) "
           f"per side and row, medians; "
           f"{len(os.sched_getaffinity(0))} CPUs; numpy {blas_info()}")

@@ -125,11 +125,11 @@ def _forward_train_rows(x, gamma, beta, eps, y, mean, var, invstd, c_lo, c_hi):
             y[n, c_lo + c, 0] = x[n, c_lo + c, 0] * scale[c] + shift[c]
 
 
-def _split(kernel, x, args, slices_per_thread=PLANE_SLICES_PER_THREAD):
+def _split(kernel, x, args):
     N, C, M = x.shape
     per_channel = max(N * M, 1)
     run_split(kernel, C, args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // per_channel),
-              slices_per_thread=slices_per_thread)
+              slices_per_thread=PLANE_SLICES_PER_THREAD)
 
 
 def batchnorm_forward_train(x, gamma, beta, eps):

@@ -22,9 +22,9 @@ RELU_BACKWARD_KERNEL_MIN_SIZE = 1 << 18
 
 def _on_kernels(min_size, *arrays) -> bool:
     first = arrays[0]
-    return (first.size >= min_size and first.dtype in (np.float32, np.float64)
-            and all(type(a) is np.ndarray and a.flags.c_contiguous and a.dtype == first.dtype
-                    and a.shape == first.shape for a in arrays))
+    return (all(type(a) is np.ndarray for a in arrays) and first.size >= min_size
+            and first.dtype in (np.float32, np.float64)
+            and all(a.flags.c_contiguous and a.dtype == first.dtype and a.shape == first.shape for a in arrays))
 
 
 def _relu_fwd(x):
@@ -40,7 +40,7 @@ def _relu_fwd(x):
 def _relu_bwd(g, saved, x):
     if type(x) is float:
         return (g if x > 0.0 else 0.0,)
-    if type(g) is np.ndarray and _on_kernels(RELU_BACKWARD_KERNEL_MIN_SIZE, g, x):
+    if _on_kernels(RELU_BACKWARD_KERNEL_MIN_SIZE, g, x):
         from .conv import kernels
 
         return (kernels().relu_backward(g, x),)
