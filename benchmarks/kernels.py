@@ -1,15 +1,18 @@
 """conv2d and batchnorm, forward and forward+backward, ours vs PyTorch CPU:
 
-    python -m benchmarks.kernels [--json PATH] [--quick] [--rounds N] [--warmup N]
+    python -m benchmarks.kernels [--json PATH] [--quick] [--rounds N] [--warmup-ms MS]
 
 Each side runs in its own process (numba's and PyTorch's thread runtimes fight inside
 one), kept alive, and the two take turns on every measurement, alternating which goes
 first, so that both are timed in the same minute of a noisy machine; a row's time is the
 median of all its timed calls. Every turn starts, after a pause that lets the other
-side's thread pools go idle, with one untimed call (``--warmup``): what is timed is the
-steady state of a loop that repeats the op, as training does. On this shared machine
-the first call after a pause ran up to 2x slower (its data evicted from the shared
-cache, on both sides; memory-bound batchnorm most of all); ``--warmup 0`` times it.
+side's thread pools go idle, with untimed calls for at least ``--warmup-ms`` (100 ms,
+and at least ``--warmup`` calls, 1): what is timed is the steady state of a loop that
+repeats the op, as training does. On these shared machines the calls right after a
+pause ran up to 2x slower: the data was evicted from the shared cache, and on a 2-core
+AMD EPYC (Zen 5) virtual machine the cores took 20-50 ms of load to come back to full
+speed (bn-large forward+backward, our kernels, sleep 150 ms then one untimed call: 5.8-6.2
+ms; then 50 ms or more of untimed calls: 3.7-3.8 ms; no pause at all: 3.7-3.8 ms).
 
 Both sides go through their autograd: ours ``conv2d``/``batch_norm`` on Values
 (``y.backward(dy)``), PyTorch's functional ops with ``requires_grad`` inputs, so fwd+bwd
@@ -223,6 +226,16 @@ def _torch_bn_steps(name):
     return {"fwd": fwd, "fwd+bwd": fwd_bwd, "kernel": None}
 
 
+def warm_up(step, request) -> int:
+    """Call ``step`` at least ``request['warmup']`` times and for at least
+    ``request['warmup_s']`` seconds; returns the number of calls."""
+    calls, until = 0, time.perf_counter() + request.get("warmup_s", 0.0)
+    while calls < request.get("warmup", 0) or time.perf_counter() < until:
+        step()
+        calls += 1
+    return calls
+
+
 def serve(side):
     """Answer timing requests on stdin, one JSON line each, until stdin closes."""
     if side == "torch":
@@ -249,15 +262,15 @@ def serve(side):
             current = case
         step = steps[phase]
         if request.get("untimed"):  # the other side's turn at a phase this side may lack
-            for _ in range(request.get("warmup", 0) + request.get("repeats", 3)):
+            warm_up(step or steps["fwd+bwd"], request)
+            for _ in range(request.get("repeats", 3)):
                 (step or steps["fwd+bwd"])()
             print(json.dumps({"times": []}), flush=True)
             continue
         if phase not in warmed:
             step(), step()
             warmed.add(phase)
-        for _ in range(request.get("warmup", 0)):
-            step()
+        warm_up(step, request)
         times = []
         for _ in range(request.get("repeats", 3)):
             start = time.perf_counter()
@@ -329,9 +342,10 @@ def compile_times():
 
 
 # ---------------------------------------------------------------------------- the parent
-def measure(rounds, repeats, pause=0.15, warmup=1):
+def measure(rounds, repeats, pause=0.15, warmup=1, warmup_s=0.1):
     """Time every case and phase on our worker and PyTorch's, taking turns; each turn
-    makes ``warmup`` untimed calls before its ``repeats`` timed ones.
+    makes untimed calls, at least ``warmup`` of them and for at least ``warmup_s``
+    seconds, before its ``repeats`` timed ones.
 
     Our worker also times a copy of the bn-large array in every round, in turn like the
     rows, so that batchnorm's bandwidth is compared with a copy measured in the same
@@ -359,7 +373,8 @@ def measure(rounds, repeats, pause=0.15, warmup=1):
                             continue
                         untimed = side == "torch" and phase not in ("fwd", "fwd+bwd")
                         answer = workers[side].ask({"case": case, "phase": phase, "repeats": repeats,
-                                                    "warmup": warmup, "untimed": untimed})
+                                                    "warmup": warmup, "warmup_s": warmup_s,
+                                                    "untimed": untimed})
                         if "skipped" in answer:
                             if side == "ours":
                                 raise RuntimeError(f"our benchmark worker failed: {answer['skipped']}")
@@ -522,8 +537,10 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=None, help="turns per measurement (default 5, quick 2)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per turn (default 3, quick 2)")
     parser.add_argument("--warmup", type=int, default=1,
-                        help="untimed calls at the start of every turn (default 1; 0 times the first "
-                             "call after the pause, its caches cold)")
+                        help="untimed calls at the start of every turn, at least (default 1)")
+    parser.add_argument("--warmup-ms", type=float, default=100.0,
+                        help="untimed calls at the start of every turn for at least this long (default "
+                             "100; with --warmup 0 --warmup-ms 0 the first call after the pause is timed)")
     parser.add_argument("--serve", choices=["ours", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["rss-ours", "rss-torch", "compile"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -540,15 +557,15 @@ def main(argv=None):
     repeats = args.repeats or (2 if args.quick else 3)
     cold, warm = compile_times()
     before = cpu_times()
-    samples, copy, torch_skip = measure(rounds, repeats, warmup=args.warmup)
+    samples, copy, torch_skip = measure(rounds, repeats, warmup=args.warmup, warmup_s=args.warmup_ms / 1000)
     steal = steal_percent(before, cpu_times())
     rows = build_rows(samples, copy)
     rss_ours = run_child("benchmarks.kernels", ["--child", "rss-ours"])
     rss_torch = (run_child("benchmarks.kernels", ["--child", "rss-torch"]) if peer_enabled("torch")
                  else {"skipped": "not among TINYGRAD_NOTES_PEERS"})
     add_run_fields(rows, cold, warm, rss_ours, rss_torch, steal)
-    print(f"conv2d and batchnorm, float32; {rounds} turns x ({args.warmup} untimed + {repeats} timed calls) "
-          f"per side and row, medians; "
+    print(f"conv2d and batchnorm, float32; {rounds} turns x (untimed calls for {args.warmup_ms:g} ms, "
+          f"at least {args.warmup}, + {repeats} timed calls) per side and row, medians; "
           f"{len(os.sched_getaffinity(0))} CPUs; numpy {blas_info()}")
     print_table(rows, torch_skip, summary_lines(rows))
     if args.json:

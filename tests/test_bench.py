@@ -1,5 +1,6 @@
 """`tinygrad-notes bench`: the table, the chart, the schema of every benchmark script."""
 
+import time
 import xml.etree.ElementTree as ET
 
 
@@ -138,3 +139,15 @@ def test_kernel_summary_reports_the_steal_time():
     assert any(line.startswith("CPU time stolen by the hypervisor while the rows were timed: 37%")
                for line in kb.summary_lines(rows))
     assert not any("stolen" in line for line in kb.summary_lines(_kernel_rows(kb)))
+
+
+def test_warm_up_runs_for_the_calls_and_the_time_asked():
+    from benchmarks.kernels import warm_up
+
+    calls = []
+    assert warm_up(lambda: calls.append(1), {"warmup": 3}) == 3 == len(calls)
+    start = time.perf_counter()
+    n = warm_up(lambda: time.sleep(0.002), {"warmup": 1, "warmup_s": 0.03})
+    assert time.perf_counter() - start >= 0.03
+    assert n >= 2  # one call of 2 ms cannot fill 30 ms
+    assert warm_up(lambda: calls.append(1), {}) == 0
