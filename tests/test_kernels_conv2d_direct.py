@@ -85,6 +85,38 @@ def test_direct_forward_whole_and_partial_register_blocks(dtype, K, W):
     np.testing.assert_allclose(y, want, **TOL[dtype])
 
 
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("N, K, H, W, k, pad", [
+    (2, 16, 6, 21, 3, 1),  # a block runs from one output row into the next
+    (1, 19, 9, 5, 3, 1),  # rows of 7 padded values: a 16-pixel block spans three rows
+    (1, 8, 37, 45, 3, 1),  # one image split by rows: blocks stop at the item's last pixel
+    (3, 3, 11, 30, 5, 0),  # 4-channel blocks, no padding
+])
+def test_direct_forward_along_rows_or_wide_rows_matches_the_reference(monkeypatch, wide, N, K, H, W, k, pad):
+    """Both ways of placing the blocks (:func:`direct.wide_rows`), forced, on shapes where
+    blocks cross rows, hold partial channel blocks, and end where a work item ends."""
+    monkeypatch.setattr(direct, "wide_rows", lambda *a: wide)
+    for dtype in (np.float32, np.float64):
+        rng = np.random.default_rng(N + K + H + W)
+        x = rng.standard_normal((N, 4, H, W)).astype(dtype)
+        w = rng.standard_normal((K, 4, k, k)).astype(dtype)
+        b = rng.standard_normal(K).astype(dtype)
+        want = ref.conv2d(x, w, b, (1, 1), (pad, pad), (1, 1))
+        y = np.full(want.shape, np.nan, dtype)
+        direct.direct_forward(x, w, b, y, (pad, pad), (1, 1))
+        np.testing.assert_allclose(y, want, **TOL[dtype])
+
+
+@pytest.mark.parametrize("Wo, Wp, lanes, expected", [
+    (56, 58, 16, True),  # resnetish: 64 pixels a row block by block, 58 along wide rows
+    (32, 34, 16, False),  # smallcnn: 32 vs 34
+    (24, 28, 32, True),  # lenet: 32 vs 28
+    (14, 16, 16, False),  # a tie stays row by row
+])
+def test_wide_rows_computes_fewer_unused_pixels(Wo, Wp, lanes, expected):
+    assert direct.wide_rows(Wo, Wp, lanes) is expected
+
+
 def test_one_image_is_split_by_rows_across_threads():
     """Batch size 1: the work items are blocks of rows of the one image."""
     rng = np.random.default_rng(0)
