@@ -4,8 +4,8 @@ Installed as ``tinygrad_notes.kernels``; the conv2d, batchnorm and pooling kerne
 the notes' section 3.2.2 and 3.3.3 land here.
 
 - :mod:`.conv2d`: eq. 3.9 forward; CONV-BP2 / eq. 3.14, CONV-BP3, CONV-BP4 backward;
-  at stride 1 through the direct, register-blocked kernels of :mod:`.conv2d_direct`,
-  or, for 3x3 kernels with 64+ channels, Winograd's F(2x2, 3x3) (:mod:`.conv2d_winograd`).
+  at stride 1 through the direct, register-blocked kernels of :mod:`.conv2d_direct`
+  (Winograd's F(2x2, 3x3), :mod:`.conv2d_winograd`, when ``TINYGRAD_NOTES_WINOGRAD=1``).
 - :mod:`.batchnorm`: Algorithm 1 (eqs. 3.19-3.20), the fused backward (eqs. 3.22-3.23),
   inference (eq. 3.24).
 - :mod:`.pool`: max and average pooling, forward and backward.

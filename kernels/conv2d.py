@@ -8,9 +8,10 @@ Layout NCHW: ``x`` (N, C, H, W), ``w`` (K, C/groups, kh, kw), ``b`` (K,), ``y``
 Forward, eq. 3.9: ``z_ij = sum_pq a_(i+p-1, j+q-1) w_pq + b`` (a cross-correlation, which
 the notes, like every framework, write ``*`` and call convolution). At stride 1 it is
 :func:`.conv2d_direct.direct_forward`: the padded image is read in place and the sums
-are kept in registers; 3x3 kernels with at least 64 channels in and out go through
-Winograd's F(2x2, 3x3) instead (:mod:`.conv2d_winograd`), 2.25 times fewer
-multiply-adds. At other strides each column of the packed matrix ``cols`` holds
+are kept in registers; with ``TINYGRAD_NOTES_WINOGRAD=1``, 3x3 kernels with at least
+64 channels in and out go through Winograd's F(2x2, 3x3) instead
+(:mod:`.conv2d_winograd`), 2.25 times fewer multiply-adds but slower on the machines
+measured since the direct kernel's last changes. At other strides each column of the packed matrix ``cols`` holds
 the receptive field of one output pixel (im2col), so a chunk of images is one matrix
 product ``W2 (K x C kh kw) @ cols`` done by BLAS.
 

@@ -16,9 +16,14 @@ thread (``tinygrad_notes.runtime.blas_on_one_thread``), else the chunks run in o
 and BLAS uses its threads. Rounding: the transforms add and subtract at most 9 values
 per output and halve (exactly) in ``G``, so float32 results differ from the direct sum
 by a few units in the last place of the largest partial sums.
+
+The conv ops take this path only when ``TINYGRAD_NOTES_WINOGRAD=1`` (:data:`ENABLED`):
+the direct kernel of :mod:`.conv2d_direct` is now faster on the shapes measured.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from numba import uint64
@@ -38,14 +43,23 @@ CHUNK_BYTES = 1 << 20
 #: direct: resnetish (C = K = 64, 56x56) 33.5 vs 37, C = K = 32 at 16x16 3.9 vs 2.5,
 #: smallcnn (C = 16, K = 32) 7.5 vs 5.3.
 MIN_CHANNELS = 64
+#: Whether the conv ops use this module at all: off unless ``TINYGRAD_NOTES_WINOGRAD=1``.
+#: Since the direct kernel's 16 x 16 blocks and wide rows it is the faster one: forward,
+#: two threads, ms, direct vs Winograd, on a 2-core AMD EPYC (Zen 5): resnetish 19.9 vs
+#: 24.9, C = K = 128 at 28x28 20.5 vs 24.2, C = K = 256 at 14x14 20.5 vs 33.9, C = K = 64
+#: at 112x112 20.9 vs 26.2. On the Xeon where the figures above were taken, the direct
+#: kernel has since gained 0.92 x 0.92 on resnetish (16 x 16 blocks, then wide rows;
+#: paired ratios measured there and here), about 31 ms against Winograd's 33.5.
+ENABLED = os.environ.get("TINYGRAD_NOTES_WINOGRAD") == "1"
 
 
 def winograd_applies(w_shape, stride, dilation) -> bool:
-    """Whether :func:`winograd_forward` computes this conv: a 3x3 kernel, stride 1, no
-    dilation, and at least :data:`MIN_CHANNELS` input and output channels."""
+    """Whether :func:`winograd_forward` computes this conv: :data:`ENABLED`, a 3x3
+    kernel, stride 1, no dilation, and at least :data:`MIN_CHANNELS` input and output
+    channels."""
     K, C, kh, kw = w_shape
-    return ((kh, kw) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
-            and min(K, C) >= MIN_CHANNELS)
+    return (ENABLED and (kh, kw) == (3, 3) and tuple(stride) == (1, 1)
+            and tuple(dilation) == (1, 1) and min(K, C) >= MIN_CHANNELS)
 
 
 def transform_filters(w: np.ndarray) -> np.ndarray:

@@ -4,6 +4,8 @@ tiles narrower and wider than one chunk, padding 0-2, float32 and float64."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -52,7 +54,14 @@ def test_the_transformed_filter_of_a_centre_tap_is_G_column_outer_product():
     np.testing.assert_array_equal(U, np.outer([0, 0.5, -0.5, 0], [0, 0.5, -0.5, 0]))
 
 
-def test_which_convs_go_through_winograd():
+def test_winograd_is_off_unless_asked_for():
+    assert wg.ENABLED is (os.environ.get("TINYGRAD_NOTES_WINOGRAD") == "1")
+
+
+def test_which_convs_go_through_winograd(monkeypatch):
+    monkeypatch.setattr(wg, "ENABLED", False)
+    assert not wg.winograd_applies((64, 64, 3, 3), (1, 1), (1, 1))
+    monkeypatch.setattr(wg, "ENABLED", True)
     many = wg.MIN_CHANNELS
     assert wg.winograd_applies((many, many, 3, 3), (1, 1), (1, 1))
     assert not wg.winograd_applies((many, many, 3, 3), (2, 2), (1, 1))  # stride 2
@@ -72,6 +81,7 @@ def test_conv2d_forward_and_dx_take_winograd_when_it_applies(monkeypatch, dtype)
 
     import tinygrad_notes.kernels.conv2d as cv
     monkeypatch.setattr(cv, "winograd_forward", spy)
+    monkeypatch.setattr(wg, "ENABLED", True)
     C = K = wg.MIN_CHANNELS
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, C, 5, 6)).astype(dtype)

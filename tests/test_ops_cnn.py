@@ -284,13 +284,15 @@ def test_the_kernels_cannot_be_imported_under_a_second_name():
     assert "must be imported as tinygrad_notes.kernels" in proc.stderr
 
 
-@pytest.mark.parametrize("x_shape, w_shape, stride", [
-    ((0, 3, 8, 8), (4, 3, 3, 3), 1),  # direct kernels
-    ((0, 16, 8, 8), (32, 16, 3, 3), 1),  # the lanes-over-channels weight gradient
-    ((0, 64, 8, 8), (64, 64, 3, 3), 1),  # Winograd
-    ((0, 3, 8, 8), (4, 3, 3, 3), 2),  # im2col
+@pytest.mark.parametrize("x_shape, w_shape, stride, winograd", [
+    ((0, 3, 8, 8), (4, 3, 3, 3), 1, False),  # direct kernels
+    ((0, 16, 8, 8), (32, 16, 3, 3), 1, False),  # the lanes-over-channels weight gradient
+    ((0, 64, 8, 8), (64, 64, 3, 3), 1, True),  # Winograd, when enabled
+    ((0, 3, 8, 8), (4, 3, 3, 3), 2, False),  # im2col
 ])
-def test_an_empty_batch_goes_through_conv2d(x_shape, w_shape, stride):
+def test_an_empty_batch_goes_through_conv2d(monkeypatch, x_shape, w_shape, stride, winograd):
+    import tinygrad_notes.kernels.conv2d_winograd as wg
+    monkeypatch.setattr(wg, "ENABLED", winograd)
     x, w = Value(np.ones(x_shape, np.float32)), Value(np.ones(w_shape, np.float32))
     y = conv2d(x, w, Value(np.ones(w_shape[0], np.float32)), stride=stride, padding=1)
     assert y.shape == (0, w_shape[0], 8 // stride, 8 // stride)
