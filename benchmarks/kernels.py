@@ -262,9 +262,10 @@ def serve(side):
             current = case
         step = steps[phase]
         if request.get("untimed"):  # the other side's turn at a phase this side may lack
-            warm_up(step or steps["fwd+bwd"], request)
+            stand_in = step or steps["fwd+bwd"]
+            warm_up(stand_in, request)
             for _ in range(request.get("repeats", 3)):
-                (step or steps["fwd+bwd"])()
+                stand_in()
             print(json.dumps({"times": []}), flush=True)
             continue
         if phase not in warmed:

@@ -11,9 +11,9 @@ the notes, like every framework, write ``*`` and call convolution). At stride 1 
 are kept in registers; with ``TINYGRAD_NOTES_WINOGRAD=1``, 3x3 kernels with at least
 64 channels in and out go through Winograd's F(2x2, 3x3) instead
 (:mod:`.conv2d_winograd`), 2.25 times fewer multiply-adds but slower on the machines
-measured since the direct kernel's last changes. At other strides each column of the packed matrix ``cols`` holds
-the receptive field of one output pixel (im2col), so a chunk of images is one matrix
-product ``W2 (K x C kh kw) @ cols`` done by BLAS.
+measured since the direct kernel's last changes. At other strides each column of the
+packed matrix ``cols`` holds the receptive field of one output pixel (im2col), so a
+chunk of images is one matrix product ``W2 (K x C kh kw) @ cols`` done by BLAS.
 
 Backward, CONV-BP / eq. 3.15, with ``delta = dL/dy``:
 
