@@ -127,3 +127,46 @@ def test_empty_inputs(shape):
         assert y.shape == shape and mean.shape == var.shape == invstd.shape == (0,)
     dx, dgamma, dbeta = batchnorm_backward(x, x, np.ones(C), np.zeros(C), np.ones(C))
     assert dx.shape == shape and dgamma.tolist() == dbeta.tolist() == [0.0] * C
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 5, 37), (4, 7, 100), (2, 3, 16), (5, 4, 3)])
+@pytest.mark.parametrize("group", [1, 2, 3])
+def test_channel_groups_and_streamed_stores_give_the_same_numbers(monkeypatch, dtype, shape, group):
+    """Whatever the group size (channels summed before they are written) and whether dx
+    is written with streaming stores, every number is the one-channel-at-a-time result,
+    and that result is the reference's. Rows of 37 and 100 values start at every
+    alignment, so the streamed rows have a head, whole lines and a tail."""
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    gamma, beta = rng.standard_normal(shape[1]) + 1.5, rng.standard_normal(shape[1])
+    monkeypatch.setattr(bn_module, "group_channels", lambda *args, **kw: 1)
+    monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: False)
+    y1, mean1, var1, inv1 = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    dx1, dg1, db1 = batchnorm_backward(dy, x, gamma, mean1, inv1)
+    monkeypatch.setattr(bn_module, "group_channels", lambda *args, **kw: group)
+    monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: True)  # dx streamed (x86-64)
+    y, mean, var, inv = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    dx, dg, db = batchnorm_backward(dy, x, gamma, mean, inv)
+    for a, b in zip((y, mean, var, inv, dx, dg, db), (y1, mean1, var1, inv1, dx1, dg1, db1)):
+        np.testing.assert_array_equal(a, b)
+    ry, _, _ = ref.batch_norm_train(x, gamma, beta, 1e-5)
+    rdx, rdg, rdb = ref.batch_norm_train_backward(dy, x, gamma, 1e-5)
+    np.testing.assert_allclose(y, ry, **TOL[dtype])
+    np.testing.assert_allclose(dx, rdx, **TOL[dtype])
+    np.testing.assert_allclose(dg, rdg, **TOL[dtype])
+
+
+def test_the_group_size_follows_the_caches(monkeypatch):
+    """A channel group fills the L2 plus, when asked, a thread's share of the L3."""
+    sizes = {2: 1 << 20, 3: 32 << 20}
+    monkeypatch.setattr(bn_module, "cache_bytes", lambda level: sizes[level])
+    monkeypatch.setattr(bn_module, "thread_count", lambda: 2)
+    x = np.empty((32, 8, 1024), np.float32)  # 128 KiB a channel
+    assert bn_module.group_channels(x, 1, l3=False) == 8
+    assert bn_module.group_channels(x, 2, l3=False) == 4
+    assert bn_module.group_channels(x, 2) == (1 + 16) * 4
+    assert bn_module.group_channels(np.empty((512, 8, 1024), np.float32), 2, l3=False) == 1
+    assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 1) is False  # exactly 32 MiB
+    assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 2) is True
