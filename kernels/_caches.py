@@ -20,9 +20,10 @@ _SYSFS = Path("/sys/devices/system/cpu/cpu0/cache")
 def _parse_size(text: str) -> int | None:
     """``'1024K'`` -> 1048576; ``'32M'``, plain bytes; None when it is not a size."""
     text = text.strip().upper()
-    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-    digits = text[:-1] if text[-1:] in "KMG" else text
-    return int(digits) * scale if digits.isdigit() else None
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    unit = text[-1:] if text[-1:] in units else ""
+    digits = text[: len(text) - len(unit)]
+    return int(digits) * units.get(unit, 1) if digits.isdigit() else None
 
 
 @functools.lru_cache(maxsize=None)

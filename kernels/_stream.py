@@ -32,7 +32,7 @@ from ._jit import jit
 
 #: Bytes per streamed store: one cache line, one 512-bit register.
 LINE = 64
-#: Whether :func:`stream_row` really streams (x86-64 with numba's JIT on).
+#: Whether :func:`dx_line` and :func:`store_fence` may be used (x86-64 with numba's JIT on).
 STREAMING = platform.machine().lower() in ("x86_64", "amd64") and not numba.config.DISABLE_JIT
 
 

@@ -42,7 +42,8 @@ from ._threads import run_split, thread_count
 
 #: Below this many elements a kernel runs on the calling thread alone.
 MIN_ELEMENTS_PER_THREAD = 1 << 16
-#: Slices per thread for the (N, C, M) kernels.
+#: Slices per thread for the (N, C, M) kernels: fewer than :mod:`._threads`' default,
+#: because the forward sums the first group of every slice with no write to overlap.
 PLANE_SLICES_PER_THREAD = 2
 
 
