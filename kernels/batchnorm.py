@@ -21,11 +21,15 @@ time from cache:
 
 Both passes go through a group in memory order: for each item n, the group's channels
 are one contiguous run, where one channel alone is a row of M values followed by a jump
-of C M, which the hardware prefetchers follow badly. Measured on bn-large,
-(32, 64, 56 x 56) float32, two threads: the backward's sums pass, 1.36-1.49 ms one
-channel at a time, 0.99-1.06 ms 16 channels at a time. A group is as many channels as
-fit in a core's L2 cache, plus its thread's share of the L3 where the data comes from
-memory anyway (:func:`group_channels`, sizes read by :mod:`._caches`).
+of C M, which the hardware prefetchers follow badly. A group's run is made at least
+:data:`RUN_BYTES` long, and the group no larger than fits, twice over (the forward's
+group being written and the next one being summed; the backward's dy and x), in a core's
+L2 plus a quarter of its thread's share of the L3 (:func:`group_channels`, sizes read by
+:mod:`._caches`). Larger groups lose their lines before the second pass reads them:
+on bn-large, (32, 64, 56 x 56) float32, two threads, a new batch every call, groups of
+16 channels took 1.16-1.19x the time of groups of 2-3 in the backward and 1.15-1.19x in
+the forward; on bn-small, (64, 32, 32 x 32), groups of 3-4 took 1.04-1.12x the time of
+groups of 8 in the backward (ratios of medians, variants taking turns in one process).
 
 Channel groups are split across the kernel threads (:mod:`._threads`). (N, C) input,
 where a channel's values are strided, runs row by row instead, with C accumulators.
@@ -47,15 +51,24 @@ MIN_ELEMENTS_PER_THREAD = 1 << 16
 PLANE_SLICES_PER_THREAD = 2
 
 
-def group_channels(x, inputs, l3=True):
-    """Channels per group for a kernel that reads ``inputs`` arrays like ``x`` (N, C, M)
-    twice: as many as fit in a core's L2 cache, plus this thread's share of the L3 when
-    ``l3``; at least one. On bn-large's backward, (32, 64, 56 x 56) float32 on a 1 MB L2
-    and 32 MB L3, two threads, ms: 2.6-2.9 one channel at a time, 2.2-2.6 four, 2.0-2.3
-    sixteen."""
+#: The shortest contiguous run (bytes) of a group's rows per item: shorter runs start a
+#: new prefetch stream too often (see the module docstring).
+RUN_BYTES = 32 << 10
+
+
+def group_channels(x):
+    """Channels per group for ``x`` (N, C, M): enough that each item's run of the group's
+    rows is at least :data:`RUN_BYTES` long, but no more than fit, two arrays' worth, in
+    a core's L2 cache plus a quarter of this thread's share of the L3; at least one.
+
+    The forward holds two groups of x in cache (the one being written, the next being
+    summed), the backward one group each of dy and x. On bn-large, a 12.25 KiB row, this
+    gives 3 channels; on bn-small, a 4 KiB row, 8."""
     N, _, M = x.shape
-    budget = cache_bytes(2) + (cache_bytes(3) // thread_count() if l3 else 0)
-    return max(1, budget // max(1, N * M * x.itemsize * inputs))
+    row = max(1, M * x.itemsize)
+    budget = cache_bytes(2) + cache_bytes(3) // (4 * thread_count())
+    fits = budget // max(1, 2 * N * M * x.itemsize)
+    return max(1, min(-(-RUN_BYTES // row), fits))
 
 
 def exceeds_cache(x, arrays):
@@ -241,7 +254,7 @@ def batchnorm_forward_train(x, gamma, beta, eps):
     if C and M == 1:
         _split(_forward_train_rows, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
     elif C:
-        _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x, 1, l3=exceeds_cache(x, 2)),
+        _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x),
                                           y, mean, var, invstd))
     return y, mean, var, invstd
 
@@ -352,7 +365,7 @@ def batchnorm_backward(dy, x, gamma, mean, invstd, training=True):
         _split(_backward_rows, x, (dy, x, gamma, mean, invstd, bool(training), dx, dgamma, dbeta))
     else:
         stream = STREAMING and exceeds_cache(x, 3)  # dx will not stay in cache: skip reading its lines
-        _split(_backward_planes, x, (dy, x, gamma, mean, invstd, bool(training), group_channels(x, 2), stream,
+        _split(_backward_planes, x, (dy, x, gamma, mean, invstd, bool(training), group_channels(x), stream,
                                      dx, dgamma, dbeta))
     return dx, dgamma, dbeta
 

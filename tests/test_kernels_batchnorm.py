@@ -158,15 +158,21 @@ def test_channel_groups_and_streamed_stores_give_the_same_numbers(monkeypatch, d
     np.testing.assert_allclose(dg, rdg, **TOL[dtype])
 
 
-def test_the_group_size_follows_the_caches(monkeypatch):
-    """A channel group fills the L2 plus, when asked, a thread's share of the L3."""
+def test_the_group_size_follows_rows_and_caches(monkeypatch):
+    """A group's run per item reaches RUN_BYTES (32 KiB), unless two arrays' worth of the
+    group would not fit in the L2 plus a quarter of a thread's share of the L3."""
     sizes = {2: 1 << 20, 3: 32 << 20}
     monkeypatch.setattr(bn_module, "cache_bytes", lambda level: sizes[level])
     monkeypatch.setattr(bn_module, "thread_count", lambda: 2)
-    x = np.empty((32, 8, 1024), np.float32)  # 128 KiB a channel
-    assert bn_module.group_channels(x, 1, l3=False) == 8
-    assert bn_module.group_channels(x, 2, l3=False) == 4
-    assert bn_module.group_channels(x, 2) == (1 + 16) * 4
-    assert bn_module.group_channels(np.empty((512, 8, 1024), np.float32), 2, l3=False) == 1
+    assert bn_module.RUN_BYTES == 32 << 10
+    assert bn_module.group_channels(np.empty((32, 8, 1024), np.float32)) == 8  # 4 KiB rows
+    assert bn_module.group_channels(np.empty((32, 64, 3136), np.float32)) == 3  # 12.25 KiB rows
+    assert bn_module.group_channels(np.empty((32, 8, 1024), np.float64)) == 4
+    assert bn_module.group_channels(np.empty((4, 64, 16), np.float32)) == 512  # the caller caps it at C
+    # 1 MiB a channel and array: 5 MiB hold two channels of two arrays
+    assert bn_module.group_channels(np.empty((256, 8, 1024), np.float32)) == 2
+    assert bn_module.group_channels(np.empty((512, 8, 1024), np.float32)) == 1
+    monkeypatch.setattr(bn_module, "thread_count", lambda: 8)  # 1 + 1 MiB
+    assert bn_module.group_channels(np.empty((256, 8, 1024), np.float32)) == 1
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 1) is False  # exactly 32 MiB
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 2) is True
