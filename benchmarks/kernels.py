@@ -17,7 +17,10 @@ ms; then 50 ms or more of untimed calls: 3.7-3.8 ms; no pause at all: 3.7-3.8 ms
 Both sides go through their autograd: ours ``conv2d``/``batch_norm`` on Values
 (``y.backward(dy)``), PyTorch's functional ops with ``requires_grad`` inputs, so fwd+bwd
 computes dx, dw and db (dgamma, dbeta) on both. ``ours_kernel_ms`` times our
-kernels alone, without the tape. float32, NCHW.
+kernels alone, without the tape, the forward's output held through the backward as the
+tape holds it (freed early, its memory went to dx: on bn-small that took 0.93x the time
+with it held, quartiles 0.87-0.95 over 24 turns, and had passed for the tape's cost).
+float32, NCHW.
 
 Also printed: GFLOP/s for conv (fwd 2 N K C kh kw Ho Wo; fwd+bwd three times that),
 GB/s for batchnorm (the bytes that must move: fwd reads x and writes y, fwd+bwd also
@@ -116,8 +119,9 @@ def _ours_conv_steps(name):
         x.zero_grad(), w.zero_grad(), b.zero_grad()
 
     def kernels():
-        conv2d_forward(xd, wd, bd, (1, 1), (p, p))
+        y = conv2d_forward(xd, wd, bd, (1, 1), (p, p))
         conv2d_backward(dy, xd, wd, (1, 1), (p, p))
+        return y  # alive through the backward, as the tape keeps it
 
     return {"fwd": fwd, "fwd+bwd": fwd_bwd, "kernel": kernels}
 
@@ -145,8 +149,9 @@ def _ours_bn_steps(name):
         x.zero_grad(), g.zero_grad(), b.zero_grad()
 
     def kernels():
-        _, mean, _, invstd = batchnorm_forward_train(x3, g64, b64, 1e-5)
+        y, mean, _, invstd = batchnorm_forward_train(x3, g64, b64, 1e-5)
         batchnorm_backward(dy3, x3, g64, mean, invstd)
+        return y  # alive through the backward, as the tape keeps it: dx must not reuse its memory
 
     return {"fwd": fwd, "fwd+bwd": fwd_bwd, "kernel": kernels}
 
