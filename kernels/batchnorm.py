@@ -27,7 +27,7 @@ group being written and the next one being summed; the backward's dy and x), in 
 L2 plus a quarter of its thread's share of the L3 (:func:`group_channels`, sizes read by
 :mod:`._caches`). Larger groups lose their lines before the second pass reads them:
 on bn-large, (32, 64, 56 x 56) float32, two threads, a new batch every call, groups of
-16 channels took 1.16-1.19x the time of groups of 2-3 in the backward and 1.15-1.19x in
+16 channels took 1.17-1.20x the time of groups of 2-3 in the backward and 1.15-1.19x in
 the forward; on bn-small, (64, 32, 32 x 32), groups of 3-4 took 1.04-1.12x the time of
 groups of 8 in the backward (ratios of medians, variants taking turns in one process).
 
