@@ -6,8 +6,10 @@ ownership"), so writing an array that will not fit in cache costs a read and a w
 memory for every byte. A non-temporal store sends a whole 64-byte line to memory
 without reading it, as ``memcpy`` does for large copies. Measured on bn-large's
 backward, (32, 64, 56 x 56) float32, two threads, channels in groups of 16: 2.8-2.9 ms
-with plain stores, 2.0-2.3 ms streamed. (The forward's write pass gained nothing: its
-reads of the next group overlap the writes, and plain stores were as fast there.)
+with plain stores, 2.0-2.3 ms streamed; in the groups of 3 used since, plain stores took
+1.13-1.14x the streamed time (a new batch every call or the same one). (The forward's
+write pass gained nothing: its reads of the next group overlap the writes, and plain
+stores were as fast there.)
 
 :func:`dx_line` computes one line of eq. 3.23's dx with the same operations, in the
 same order, as the scalar loop that writes a row's head and tail, so a streamed row
