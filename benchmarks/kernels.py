@@ -308,8 +308,8 @@ def exercise_all_kernels():
             y = K.conv2d_forward(x, w, b, stride, pad)
             K.conv2d_backward(np.ones_like(y), x, w, stride, pad)
         for shape in ((4, 3, 5), (4, 3, 1)):
-            xb, one = np.ones(shape, dt), np.ones(shape[1])
-            _, mean, _, inv = K.batchnorm_forward_train(xb, one, one, 1e-5)
+            xb, one = np.ones(shape, dt), np.ones(shape[1], dt)  # gamma, beta and the running stats as the op passes them
+            _, mean, _, inv = K.batchnorm_forward_train(xb, one, one, 1e-5, one.copy(), one.copy())
             K.batchnorm_backward(xb, xb, one, mean, inv)
             K.batchnorm_forward_infer(xb, one, one, one, one, 1e-5)
         yp = K.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))

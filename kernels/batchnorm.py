@@ -232,30 +232,51 @@ def _split(kernel, x, args):
               slices_per_thread=PLANE_SLICES_PER_THREAD)
 
 
-def batchnorm_forward_train(x, gamma, beta, eps):
+@jit
+def _blend(running, batch, momentum, factor):
+    """``running = (1 - momentum) running + momentum factor batch``, in place, computed in
+    float64 and rounded once to ``running``'s dtype."""
+    for c in range(running.size):
+        running[c] = (1.0 - momentum) * np.float64(running[c]) + momentum * factor * batch[c]
+
+
+def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=None, momentum=0.1):
     """Algorithm 1 (eqs. 3.19-3.20) on ``x`` (N, C, M): returns ``(y, mean, var, invstd)``.
 
     ``mean`` and ``var`` are the batch statistics (the variance biased, divided by m),
-    ``invstd = 1 / sqrt(var + eps)``; all three float64 of shape (C,).
+    ``invstd = 1 / sqrt(var + eps)``; all three float64 of shape (C,). ``gamma`` and
+    ``beta`` may be float32 or float64. The running statistics, float ndarrays of shape
+    (C,) when given, are updated in place:
+    ``running = (1 - momentum) running + momentum batch``, with the batch variance made
+    unbiased by ``m / (m - 1)`` for the m = N M values of a channel (eq. 3.24, eq. 1.17).
 
     >>> import numpy as np
     >>> x = np.array([[[1.0]], [[3.0]]])
-    >>> y, mean, var, invstd = batchnorm_forward_train(x, np.ones(1), np.zeros(1), 0.0)
-    >>> y.ravel(), mean, var
-    (array([-1.,  1.]), array([2.]), array([1.]))
+    >>> running_var = np.ones(1)
+    >>> y, mean, var, invstd = batchnorm_forward_train(x, np.ones(1), np.zeros(1), 0.0,
+    ...                                                running_var=running_var, momentum=0.5)
+    >>> y.ravel(), mean, var, running_var
+    (array([-1.,  1.]), array([2.]), array([1.]), array([1.5]))
     """
-    C = x.shape[1]
-    y = np.empty_like(x)
-    mean, var, invstd = np.empty(C), np.empty(C), np.empty(C)
     N, C, M = x.shape
-    if C and not N * M:
+    m = N * M
+    if C and not m:
         raise ValueError(f"batchnorm_forward_train: input {x.shape} has no values per channel; "
                          f"the batch mean and variance are undefined")
+    if running_var is not None and m < 2:
+        raise ValueError(f"batchnorm_forward_train: input {x.shape} has {m} value per channel; the "
+                         f"unbiased variance for running_var needs at least two")
+    y = np.empty_like(x)
+    mean, var, invstd = np.empty(C), np.empty(C), np.empty(C)
     if C and M == 1:
         _split(_forward_train_rows, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
     elif C:
         _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x),
                                           y, mean, var, invstd))
+    if running_mean is not None:
+        _blend(running_mean, mean, float(momentum), 1.0)
+    if running_var is not None:
+        _blend(running_var, var, float(momentum), m / (m - 1))
     return y, mean, var, invstd
 
 

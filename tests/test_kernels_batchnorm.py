@@ -66,6 +66,30 @@ def test_inference_forward_and_backward_match_eq_3_24(case):
     np.testing.assert_allclose(dbeta, dy.sum(axis=(0, 2)), **TOL[case["dtype"]])
 
 
+@pytest.mark.parametrize("stat_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 3, 7), (6, 4, 1)])
+def test_training_forward_updates_the_running_statistics(shape, stat_dtype):
+    """eq. 3.24 / eq. 1.17: running = (1 - momentum) running + momentum batch, the batch
+    variance unbiased by m / (m - 1); gamma and beta given in the data's dtype."""
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(shape) * 3 + 2).astype(np.float32)
+    C, m = shape[1], shape[0] * shape[2]
+    before_mean, before_var = rng.standard_normal(C), rng.random(C) + 0.5
+    running_mean, running_var = before_mean.astype(stat_dtype), before_var.astype(stat_dtype)
+    batchnorm_forward_train(x, np.ones(C, np.float32), np.zeros(C, np.float32), 1e-5, running_mean, running_var, 0.3)
+    x64 = x.astype(np.float64)
+    batch_mean, batch_var = x64.mean(axis=(0, 2)), x64.var(axis=(0, 2)) * m / (m - 1)
+    tol = dict(rtol=1e-6, atol=1e-7) if stat_dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    assert running_mean.dtype == stat_dtype and running_var.dtype == stat_dtype
+    np.testing.assert_allclose(running_mean, 0.7 * before_mean.astype(stat_dtype) + 0.3 * batch_mean, **tol)
+    np.testing.assert_allclose(running_var, 0.7 * before_var.astype(stat_dtype) + 0.3 * batch_var, **tol)
+
+
+def test_running_variance_needs_two_values_per_channel():
+    with pytest.raises(ValueError, match=r"\(1, 2, 1\).*at least two"):
+        batchnorm_forward_train(np.ones((1, 2, 1)), np.ones(2), np.zeros(2), 1e-5, running_var=np.ones(2))
+
+
 def test_large_mean_keeps_the_variance():
     """The sums are shifted by the channel's first value: a mean 10^4 times the standard
     deviation does not cancel the variance away in float32 data."""

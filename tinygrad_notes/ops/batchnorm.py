@@ -15,6 +15,8 @@ dtype. Training with one value per channel raises (the variance is undefined).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .conv import float_arrays, kernels
@@ -46,27 +48,21 @@ def _batch_norm_fwd(x, gamma, beta, running_mean=None, running_var=None, trainin
         if stat is not None:
             _check_stat(name, stat, C, training)
     shape = x3.shape
-    x3 = x3.reshape(shape[0], C, int(np.prod(shape[2:])))  # -1 fails on an empty batch
+    x3 = x3.reshape(shape[0], C, math.prod(shape[2:]))  # -1 fails on an empty batch
     m = x3.shape[0] * x3.shape[2]
-    g64, b64 = g.astype(np.float64), b.astype(np.float64)
     if training:
         if m <= 1:
             raise ValueError(
                 f"batch_norm: training needs more than one value per channel to estimate a "
                 f"variance, got input shape {shape} ({m} value per channel)"
             )
-        y, mean, var, invstd = kernels().batchnorm_forward_train(x3, g64, b64, float(eps))
-        if running_mean is not None:
-            running_mean *= 1.0 - momentum
-            running_mean += momentum * mean
-        if running_var is not None:
-            running_var *= 1.0 - momentum
-            running_var += momentum * var * (m / (m - 1))  # unbiased, eq. 3.24 / 1.17
+        y, mean, var, invstd = kernels().batchnorm_forward_train(x3, g, b, float(eps), running_mean, running_var,
+                                                                 float(momentum))
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: inference (training=False) needs running_mean and running_var")
         mean = np.array(running_mean, dtype=np.float64)  # a copy: later training steps move it
-        y, invstd = kernels().batchnorm_forward_infer(x3, g64, b64, mean, running_var, float(eps))
+        y, invstd = kernels().batchnorm_forward_infer(x3, g, b, mean, running_var, float(eps))
     return y.reshape(shape), (mean, invstd, bool(training), tuple(needs), dtype)
 
 
@@ -75,10 +71,9 @@ def _batch_norm_bwd(grad, saved, x, gamma, beta):
     mean, invstd, training, needs, dtype = saved
     x3 = np.ascontiguousarray(x, dtype=dtype)
     shape = x3.shape
-    x3 = x3.reshape(shape[0], shape[1], int(np.prod(shape[2:])))
+    x3 = x3.reshape(shape[0], shape[1], math.prod(shape[2:]))
     g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(x3.shape)
-    gamma64 = np.asarray(gamma, np.float64)
-    dx, dgamma, dbeta = kernels().batchnorm_backward(g3, x3, gamma64, mean, invstd, training)
+    dx, dgamma, dbeta = kernels().batchnorm_backward(g3, x3, gamma, mean, invstd, training)
     return (dx.reshape(shape) if needs[0] else None,
             dgamma.astype(dtype) if needs[1] else None,
             dbeta.astype(dtype) if needs[2] else None)

@@ -64,8 +64,12 @@ def float_arrays(op: str, named: dict) -> tuple:
                 f"{op}: {name} has dtype {a.dtype}; only float32 and float64 are supported "
                 f"(convert it, e.g. a.astype(np.float32))"
             )
-    dtype = np.result_type(*named.values())
-    return [np.ascontiguousarray(a, dtype=dtype) for a in named.values()], dtype
+    arrays = list(named.values())
+    dtype = arrays[0].dtype
+    if all(a.dtype == dtype and a.flags.c_contiguous for a in arrays):  # the usual case: nothing to convert
+        return arrays, dtype
+    dtype = np.result_type(*arrays)
+    return [np.ascontiguousarray(a, dtype=dtype) for a in arrays], dtype
 
 
 def conv2d_params(x_shape, w_shape, b_shape, stride, padding, dilation, groups):
