@@ -1,21 +1,23 @@
-"""Streaming (non-temporal) stores, for the batchnorm backward's dx when it is too large to
-stay in cache.
+"""Streaming (non-temporal) stores, for the batchnorm kernels' outputs (the forward's y,
+the backward's dx) when they are too large to stay in cache.
 
 A plain store first reads the cache line it writes into (the line is "read for
-ownership"), so writing an array that will not fit in cache costs a read and a write of
-memory for every byte. A non-temporal store sends a whole 64-byte line to memory
+ownership") and leaves it dirty in cache, to be written back when it is evicted, in the
+middle of whatever runs next. A non-temporal store sends a whole 64-byte line to memory
 without reading it, as ``memcpy`` does for large copies. Measured on bn-large's
 backward, (32, 64, 56 x 56) float32, two threads, channels in groups of 16: 2.8-2.9 ms
 with plain stores, 2.0-2.3 ms streamed; in the groups of 3 used since, plain stores took
-1.13-1.14x the streamed time (a new batch every call or the same one). (The forward's
-write pass gained nothing: its reads of the next group overlap the writes, and plain
-stores were as fast there.)
+1.13-1.14x the streamed time (a new batch every call or the same one), 1.03-1.05x on
+the AMD EPYC (Zen 4) of later sessions. Streaming is no faster as such there: filling
+the bn-large array with plain stores took 0.61x the time of streaming it (numpy's
+``fill`` against a loop of :func:`dx_line` stores, two threads). What it
+saves is the write-back of dirty lines later on (see :mod:`.batchnorm`).
 
-:func:`dx_line` computes one line of eq. 3.23's dx with the same operations, in the
-same order, as the scalar loop that writes a row's head and tail, so a streamed row
-holds exactly the numbers of an unstreamed one (the caller's fast-math flags apply to
-both). Streamed stores are weakly ordered: a kernel that streamed calls
-:func:`store_fence` before it returns.
+:func:`dx_line` and :func:`affine_line` compute one line of eq. 3.23's dx and of the
+forward's y with the same operations, in the same order, as the scalar loops that write
+a row's head and tail, so a streamed row holds exactly the numbers of an unstreamed one
+(the caller's fast-math flags apply to both). Streamed stores are weakly ordered: a
+kernel that streamed calls :func:`store_fence` before it returns.
 
 :data:`STREAMING` is False where the stores cannot be emitted (not x86-64, or numba's
 JIT disabled for debugging); callers then store plainly.
@@ -81,6 +83,26 @@ def dx_line(typingctx, p, q, out, start, hi, k1, k2, k0):
 
     dtype = out.dtype if isinstance(out, types.Array) else None
     return types.void(p, q, out, types.intp, dtype, dtype, dtype, dtype), codegen
+
+
+@intrinsic
+def affine_line(typingctx, p, out, start, hi, a, b):
+    """One cache line of ``out = (p - hi) a + b`` from ``start``, streamed."""
+    if not _same_dtype(p, out):
+        return None
+
+    def codegen(context, builder, signature, args):
+        p_v, out_v, start_v, hi_v, a_v, b_v = args
+        p_line, vector = _line(context, builder, signature.args[0], p_v, start_v)
+        target, _ = _line(context, builder, signature.args[1], out_v, start_v)
+        splat = lambda scalar: _splat(builder, vector, scalar)  # noqa: E731
+        shifted = builder.fsub(builder.load(p_line, align=1), splat(hi_v))
+        value = builder.fadd(builder.fmul(shifted, splat(a_v)), splat(b_v))
+        _store_streamed(builder, value, target)
+        return context.get_dummy_value()
+
+    dtype = out.dtype if isinstance(out, types.Array) else None
+    return types.void(p, out, types.intp, dtype, dtype, dtype), codegen
 
 
 @intrinsic

@@ -157,9 +157,9 @@ def test_empty_inputs(shape):
 @pytest.mark.parametrize("shape", [(3, 5, 37), (4, 7, 100), (2, 3, 16), (5, 4, 3)])
 @pytest.mark.parametrize("group", [1, 2, 3])
 def test_channel_groups_and_streamed_stores_give_the_same_numbers(monkeypatch, dtype, shape, group):
-    """Whatever the group size (channels summed before they are written) and whether dx
-    is written with streaming stores, every number is the one-channel-at-a-time result,
-    and that result is the reference's. Rows of 37 and 100 values start at every
+    """Whatever the group size (channels summed before they are written) and whether y
+    and dx are written with streaming stores, every number is the one-channel-at-a-time
+    result, and that result is the reference's. Rows of 37 and 100 values start at every
     alignment, so the streamed rows have a head, whole lines and a tail."""
     rng = np.random.default_rng(4)
     x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
@@ -170,7 +170,7 @@ def test_channel_groups_and_streamed_stores_give_the_same_numbers(monkeypatch, d
     y1, mean1, var1, inv1 = batchnorm_forward_train(x, gamma, beta, 1e-5)
     dx1, dg1, db1 = batchnorm_backward(dy, x, gamma, mean1, inv1)
     monkeypatch.setattr(bn_module, "group_channels", lambda x: group)
-    monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: True)  # dx streamed (x86-64)
+    monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: True)  # y and dx streamed (x86-64)
     y, mean, var, inv = batchnorm_forward_train(x, gamma, beta, 1e-5)
     dx, dg, db = batchnorm_backward(dy, x, gamma, mean, inv)
     for a, b in zip((y, mean, var, inv, dx, dg, db), (y1, mean1, var1, inv1, dx1, dg1, db1)):
