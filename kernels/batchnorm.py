@@ -202,7 +202,7 @@ def _forward_train_planes(x, gamma, beta, eps, group, stream, y, mean, var, invs
             i = c - c_lo
             hi[i], a[i], b[i] = _forward_coefficients(np.float64(x[0, c, 0]), s[i], s2[i], m, c, gamma, beta,
                                                       eps, mean, var, invstd, x)
-        n0, n1 = g1, min(c_hi, g1 + group)  # the next group, summed while this one is written
+        n0, n1 = g1, min(c_hi, g1 + group)  # the next group: summed while this one is written, or after
         if stream:  # a streamed line is written whole: the fused loop cannot sum alongside
             for n in range(N):
                 for c in range(g0, g1):
