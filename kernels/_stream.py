@@ -36,7 +36,8 @@ from ._jit import jit
 
 #: Bytes per streamed store: one cache line, one 512-bit register.
 LINE = 64
-#: Whether :func:`dx_line` and :func:`store_fence` may be used (x86-64 with numba's JIT on).
+#: Whether the streamed stores (:func:`dx_line`, :func:`affine_line`, :func:`store_fence`) may be
+#: used: x86-64 with numba's JIT on.
 STREAMING = platform.machine().lower() in ("x86_64", "amd64") and not numba.config.DISABLE_JIT
 
 
@@ -123,9 +124,11 @@ def store_fence():
 
 
 @jit
-def head_elements(row):
-    """How many of ``row``'s elements come before its first cache-line boundary
-    (all of them when the row ends first)."""
+def whole_lines(row):
+    """``(start, end)``: the elements of ``row`` that fill whole cache lines, the ones a
+    caller may stream; the head before ``start`` and the tail from ``end`` are stored
+    plainly (all of the row is head when it ends before its first line boundary)."""
     offset = row.ctypes.data % LINE
-    head = 0 if offset == 0 else (LINE - offset) // row.itemsize
-    return min(head, row.size)
+    start = min(0 if offset == 0 else (LINE - offset) // row.itemsize, row.size)
+    lanes = LINE // row.itemsize
+    return start, start + (row.size - start) // lanes * lanes

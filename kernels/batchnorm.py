@@ -46,7 +46,7 @@ import numpy as np
 
 from ._caches import cache_bytes
 from ._jit import REDUCTION_MATH, jit
-from ._stream import LINE, STREAMING, affine_line, dx_line, head_elements, store_fence
+from ._stream import LINE, STREAMING, affine_line, dx_line, store_fence, whole_lines
 from ._threads import run_split, thread_count
 
 #: Below this many elements a kernel runs on the calling thread alone.
@@ -82,6 +82,14 @@ def exceeds_cache(x, arrays):
     return x.nbytes * arrays > cache_bytes(3)
 
 
+def _streams_output(x):
+    """Whether a (N, C, M) kernel writes its output (y, dx) with streaming stores: where
+    they can be emitted and three arrays like ``x`` do not fit in the last-level cache
+    (the backward's dy, x and dx; the forward's x and y, and the dy to come; see the
+    module docstring)."""
+    return STREAMING and exceeds_cache(x, 3)
+
+
 @jit(fastmath=REDUCTION_MATH)
 def _dy_sums(g, a, mu):
     """``sum dy`` and ``sum dy (x - mu)`` (eq. 3.22) over one row, in float64."""
@@ -108,11 +116,9 @@ def _affine_row(p, out, hi, k1, k2, stream):
     if not stream:
         _affine(p, out, hi, k1, k2)
         return
-    start = head_elements(out)
-    lanes = LINE // out.itemsize
-    end = start + (out.size - start) // lanes * lanes
+    start, end = whole_lines(out)
     _affine(p[:start], out[:start], hi, k1, k2)
-    for k in range(start, end, lanes):
+    for k in range(start, end, LINE // out.itemsize):
         affine_line(p, out, k, hi, k1, k2)
     _affine(p[end:], out[end:], hi, k1, k2)
 
@@ -131,11 +137,9 @@ def _dx_row(p, q, out, hi, k1, k2, k0, stream):
     if not stream:
         _dx(p, q, out, hi, k1, k2, k0)
         return
-    start = head_elements(out)
-    lanes = LINE // out.itemsize
-    end = start + (out.size - start) // lanes * lanes
+    start, end = whole_lines(out)
     _dx(p[:start], q[:start], out[:start], hi, k1, k2, k0)
-    for k in range(start, end, lanes):
+    for k in range(start, end, LINE // out.itemsize):
         dx_line(p, q, out, k, hi, k1, k2, k0)
     _dx(p[end:], q[end:], out[end:], hi, k1, k2, k0)
 
@@ -301,8 +305,7 @@ def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=
     if C and M == 1:
         _split(_forward_train_rows, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
     elif C:
-        stream = STREAMING and exceeds_cache(x, 3)  # y will not stay in cache (see the module docstring)
-        _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x), stream,
+        _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x), _streams_output(x),
                                           y, mean, var, invstd))
     if running_mean is not None:
         _blend(running_mean, mean, float(momentum), 1.0)
@@ -416,8 +419,8 @@ def batchnorm_backward(dy, x, gamma, mean, invstd, training=True):
     if x.shape[2] == 1:
         _split(_backward_rows, x, (dy, x, gamma, mean, invstd, bool(training), dx, dgamma, dbeta))
     else:
-        stream = STREAMING and exceeds_cache(x, 3)  # dx will not stay in cache: skip reading its lines
-        _split(_backward_planes, x, (dy, x, gamma, mean, invstd, bool(training), group_channels(x), stream,
+        _split(_backward_planes, x, (dy, x, gamma, mean, invstd, bool(training), group_channels(x),
+                                     _streams_output(x),
                                      dx, dgamma, dbeta))
     return dx, dgamma, dbeta
 
