@@ -12,29 +12,45 @@ time from cache:
   value, so that a large mean does not cancel the variance away), and a second writes
   ``y = gamma xhat + beta``. The passes are pipelined: the loop that writes a row of
   one group also sums the matching row of the next group, so that reads from memory
-  and writes overlap. When the arrays do not fit in the last-level cache, y goes out
-  with streaming stores instead, and the next group is summed after this one is
-  written: a line is streamed whole, so the fused loop cannot stream. The forward alone
-  takes about as long either way, but a plain store leaves y's lines dirty in the L3
-  for the backward to write back: on bn-large, forward+backward took 0.94-1.01x
-  (median of five runs 0.97x) the time with y streamed (kernels alone, 20-40
+  and writes overlap. When the arrays do not fit in the last-level cache (the part a
+  process can count on, :func:`._caches.usable_cache_bytes`), y goes out with streaming
+  stores instead, and the next group is summed after this one is written: a line is
+  streamed whole, so the fused loop cannot stream. The forward alone takes about as
+  long either way, but a plain store leaves y's lines dirty in the L3 for the backward
+  to write back: on bn-large, forward+backward took 0.94-1.01x (median of five runs
+  0.97x) the time with y streamed on a Zen 4 with a 32 MB L3 (kernels alone, 20-40
   interleaved turns a run).
 * backward: one pass sums ``dy`` and ``dy (x - mean)`` (eq. 3.22 gives dbeta and
   dgamma), a second writes dx from eq. 3.23 collapsed to
   ``dx = gamma / sigma (dy - dbeta / m - xhat dgamma / m)``. When the arrays do not fit
   in the last-level cache, dx goes out with streaming stores (:mod:`._stream`).
 
+On a 2-core Xeon virtual machine whose L3 sysfs gives as 300 MB, y and dx both streamed
+took, against both plain, 0.71-0.82x the forward+backward time on bn-large (three arrays
+77 MB), 0.99x at (24, 64, 56 x 56) (58 MB), 1.10-1.24x from 48 MB down and 1.27x on
+bn-small (25 MB): hence the L3 capped at 64 MB.
+
 Both passes go through a group in memory order: for each item n, the group's channels
-are one contiguous run, where one channel alone is a row of M values followed by a jump
-of C M, which the hardware prefetchers follow badly. A group's run is made at least
-:data:`RUN_BYTES` long, and the group no larger than fits, twice over (the forward's
-group being written and the next one being summed; the backward's dy and x), in a core's
-L2 plus a quarter of its thread's share of the L3 (:func:`group_channels`, sizes read by
-:mod:`._caches`). Larger groups lose their lines before the second pass reads them:
-on bn-large, (32, 64, 56 x 56) float32, two threads, a new batch every call, groups of
-16 channels took 1.17-1.20x the time of groups of 2-3 in the backward and 1.15-1.19x in
-the forward; on bn-small, (64, 32, 32 x 32), groups of 3-4 took 1.04-1.12x the time of
-groups of 8 in the backward (ratios of medians, variants taking turns in one process).
+are one contiguous run. How many channels a group has (:func:`group_channels`, sizes
+read by :mod:`._caches`) depends on where the second pass can find them:
+
+* On AMD's EPYCs (Zen 4, Zen 5: 1 MB of L2, an L3 shared by a few cores and near), one
+  channel alone is a row of M values followed by a jump of C M, which the hardware
+  prefetchers follow badly. A group's run is made at least :data:`RUN_BYTES` long, and
+  the group no larger than fits, twice over (the forward's group being written and the
+  next one being summed; the backward's dy and x), in a core's L2 plus a quarter of its
+  thread's share of the L3. Larger groups lose their lines before the second pass reads
+  them: on bn-large, (32, 64, 56 x 56) float32, two threads, a new batch every call,
+  groups of 16 channels took 1.17-1.20x the time of groups of 2-3 in the backward and
+  1.15-1.19x in the forward; on bn-small, (64, 32, 32 x 32), groups of 3-4 took
+  1.04-1.12x the time of groups of 8 in the backward (ratios of medians, variants taking
+  turns in one process).
+* On Intel's Xeon (2 MB of L2, an L3 spread over the whole socket's mesh and slow to
+  reach from one core), the second pass must find its group in the L2: the group is as
+  large as fits, twice over, in a quarter of it (:data:`L2_SHARE`). Forward+backward,
+  against groups sized as on the EPYCs: 0.83-0.87x on bn-small (1 channel against 8),
+  0.97-1.00x on bn-large (1 against 3), 0.87x on (64, 256, 14 x 14) (5 against 42);
+  groups of one 784-byte row took 1.23x there.
 
 Channel groups are split across the kernel threads (:mod:`._threads`). (N, C) input,
 where a channel's values are strided, runs row by row instead, with C accumulators.
@@ -44,7 +60,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._caches import cache_bytes
+from ._caches import cpu_vendor, usable_cache_bytes
 from ._jit import REDUCTION_MATH, jit
 from ._stream import LINE, STREAMING, affine_line, dx_line, store_fence, whole_lines
 from ._threads import run_split, thread_count
@@ -56,30 +72,46 @@ MIN_ELEMENTS_PER_THREAD = 1 << 16
 PLANE_SLICES_PER_THREAD = 2
 
 
-#: The shortest contiguous run (bytes) of a group's rows per item: shorter runs start a
-#: new prefetch stream too often (see the module docstring).
+#: The shortest contiguous run (bytes) of a group's rows per item, where groups are sized
+#: for long runs: shorter runs start a new prefetch stream too often (see the module
+#: docstring).
 RUN_BYTES = 32 << 10
+#: The share of a core's L2 that two arrays' worth of a group fills, where groups are
+#: sized to stay in the L2 (Intel; see the module docstring).
+L2_SHARE = 4
+
+
+def _groups_stay_in_l2():
+    """Whether channel groups are sized to stay in the L2 (Intel) rather than for long
+    runs (AMD, and any other CPU); see the module docstring."""
+    return cpu_vendor() == "GenuineIntel"
 
 
 def group_channels(x):
-    """Channels per group for ``x`` (N, C, M): enough that each item's run of the group's
-    rows is at least :data:`RUN_BYTES` long, but no more than fit, two arrays' worth, in
-    a core's L2 cache plus a quarter of this thread's share of the L3; at least one.
+    """Channels per group for ``x`` (N, C, M); at least one.
 
     The forward holds two groups of x in cache (the one being written, the next being
-    summed), the backward one group each of dy and x. On bn-large, a 12.25 KiB row, this
+    summed), the backward one group each of dy and x. Where groups stay in the L2
+    (Intel), as many channels as fit, two arrays' worth, in ``1 / L2_SHARE`` of a core's
+    L2: on a 2 MB L2, 1 channel on bn-large and on bn-small. Elsewhere, enough that each
+    item's run of the group's rows is at least :data:`RUN_BYTES` long, but no more than
+    fit, two arrays' worth, in a core's L2 plus a quarter of this thread's share of the
+    usable L3 (:func:`._caches.usable_cache_bytes`): on bn-large, a 12.25 KiB row, this
     gives 3 channels; on bn-small, a 4 KiB row, 8."""
     N, _, M = x.shape
     row = max(1, M * x.itemsize)
-    budget = cache_bytes(2) + cache_bytes(3) // (4 * thread_count())
-    fits = budget // max(1, 2 * N * M * x.itemsize)
-    return max(1, min(-(-RUN_BYTES // row), fits))
+    channel = max(1, 2 * N * M * x.itemsize)
+    if _groups_stay_in_l2():
+        return max(1, usable_cache_bytes(2) // L2_SHARE // channel)
+    budget = usable_cache_bytes(2) + usable_cache_bytes(3) // (4 * thread_count())
+    return max(1, min(-(-RUN_BYTES // row), budget // channel))
 
 
 def exceeds_cache(x, arrays):
     """Whether ``arrays`` arrays like ``x``, read and written together, do not fit in the
-    last-level cache (so that what a kernel writes will not stay there)."""
-    return x.nbytes * arrays > cache_bytes(3)
+    usable part of the last-level cache (so that what a kernel writes will not stay
+    there)."""
+    return x.nbytes * arrays > usable_cache_bytes(3)
 
 
 def _streams_output(x):

@@ -183,10 +183,12 @@ def test_channel_groups_and_streamed_stores_give_the_same_numbers(monkeypatch, d
 
 
 def test_the_group_size_follows_rows_and_caches(monkeypatch):
-    """A group's run per item reaches RUN_BYTES (32 KiB), unless two arrays' worth of the
-    group would not fit in the L2 plus a quarter of a thread's share of the L3."""
+    """Where groups are sized for long runs (AMD): a group's run per item reaches
+    RUN_BYTES (32 KiB), unless two arrays' worth of the group would not fit in the L2 plus
+    a quarter of a thread's share of the L3."""
     sizes = {2: 1 << 20, 3: 32 << 20}
-    monkeypatch.setattr(bn_module, "cache_bytes", lambda level: sizes[level])
+    monkeypatch.setattr(bn_module, "cpu_vendor", lambda: "AuthenticAMD")
+    monkeypatch.setattr(bn_module, "usable_cache_bytes", lambda level: sizes[level])
     monkeypatch.setattr(bn_module, "thread_count", lambda: 2)
     assert bn_module.RUN_BYTES == 32 << 10
     assert bn_module.group_channels(np.empty((32, 8, 1024), np.float32)) == 8  # 4 KiB rows
@@ -200,3 +202,16 @@ def test_the_group_size_follows_rows_and_caches(monkeypatch):
     assert bn_module.group_channels(np.empty((256, 8, 1024), np.float32)) == 1
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 1) is False  # exactly 32 MiB
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 2) is True
+
+
+def test_on_intel_the_group_size_keeps_two_arrays_of_it_in_a_quarter_of_the_l2(monkeypatch):
+    sizes = {2: 2 << 20, 3: 64 << 20}
+    monkeypatch.setattr(bn_module, "usable_cache_bytes", lambda level: sizes[level])
+    monkeypatch.setattr(bn_module, "cpu_vendor", lambda: "GenuineIntel")
+    assert bn_module.L2_SHARE == 4
+    assert bn_module.group_channels(np.empty((32, 64, 3136), np.float32)) == 1  # 784 KiB a channel, twice
+    assert bn_module.group_channels(np.empty((64, 32, 1024), np.float32)) == 1  # 512 KiB: exactly fits
+    assert bn_module.group_channels(np.empty((64, 32, 512), np.float32)) == 2
+    assert bn_module.group_channels(np.empty((64, 256, 196), np.float32)) == 5  # 98 KiB: 5.2 fit
+    assert bn_module.group_channels(np.empty((4, 64, 16), np.float32)) == 1024  # the caller caps it at C
+    assert bn_module.group_channels(np.empty((512, 8, 1024), np.float32)) == 1  # none fits: one
