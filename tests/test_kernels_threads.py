@@ -1,0 +1,160 @@
+"""The kernel threads (kernels/_threads.py): every slice runs once, on several threads at
+once, errors reach the caller, and the pool survives sleeping, nesting, other callers
+and fork."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import tinygrad_notes.kernels._threads as threads_module
+from tinygrad_notes.kernels._spin import SPINNING, ticks_per_second, wait_until
+from tinygrad_notes.kernels._threads import run_split, thread_count
+
+
+def _counting_kernel(hits):
+    def kernel(lo, hi):
+        hits[lo:hi] += 1
+    return kernel
+
+
+@pytest.mark.parametrize("n, slices", [(1, 4), (2, 1), (7, 4), (64, 2), (1000, 4)])
+def test_every_index_is_covered_once(n, slices):
+    for _ in range(20):  # back to back, while the workers still spin
+        hits = np.zeros(n, np.int64)
+        run_split(_counting_kernel(hits), n, (), slices_per_thread=slices)
+        assert hits.tolist() == [1] * n
+
+
+def test_a_call_after_the_workers_went_to_sleep_completes():
+    hits = np.zeros(100, np.int64)
+    run_split(_counting_kernel(hits), 100, ())
+    time.sleep(20 * threads_module.SPIN_SECONDS + 0.01)  # past the spin: the workers sleep
+    run_split(_counting_kernel(hits), 100, ())
+    assert hits.tolist() == [2] * 100
+
+
+def test_the_pool_runs_a_job_on_all_its_threads_at_once():
+    """Each of the three threads waits, in its part of the job, until all three have
+    entered: this returns only if the job ran on three threads at the same time."""
+    pool = threads_module._Pool(2)
+    arrived = threading.Barrier(3, timeout=10)
+    names = []
+
+    def job():
+        names.append(threading.current_thread().name)
+        arrived.wait()
+
+    for _ in range(3):
+        names.clear()
+        pool.run(job)
+        assert len(set(names)) == 3
+
+
+def test_a_pool_that_never_spins_still_hands_out_and_collects_jobs(monkeypatch):
+    monkeypatch.setattr(threads_module, "SPIN_SECONDS", 0.0)
+    pool = threads_module._Pool(1)
+    assert pool.budget == 0
+    seen = []
+    for i in range(50):
+        pool.run(lambda i=i: seen.append(i))
+    assert sorted(seen) == sorted(list(range(50)) * 2)
+
+
+def test_an_error_in_a_slice_reaches_the_caller_and_the_pool_goes_on():
+    def kernel(lo, hi):
+        if lo <= 5 < hi:
+            raise ValueError("slice with 5")
+
+    with pytest.raises(ValueError, match="slice with 5"):
+        run_split(kernel, 16, ())
+    hits = np.zeros(16, np.int64)
+    run_split(_counting_kernel(hits), 16, ())
+    assert hits.tolist() == [1] * 16
+
+
+def test_a_call_from_inside_a_slice_runs_on_that_thread():
+    inner = []
+
+    def outer(lo, hi):
+        run_split(lambda a, b: inner.append((threading.get_ident(), a, b)), 10, ())
+        outer_ids.append(threading.get_ident())
+
+    outer_ids = []
+    run_split(outer, 4, ())
+    assert len(inner) == 4 and all((a, b) == (0, 10) for _, a, b in inner)
+    assert sorted(i for i, _, _ in inner) == sorted(outer_ids)
+
+
+def test_threads_calling_at_once_all_get_their_whole_range():
+    results = {}
+
+    def call(key):
+        hits = np.zeros(500, np.int64)
+        for _ in range(30):
+            run_split(_counting_kernel(hits), 500, ())
+        results[key] = hits
+
+    callers = [threading.Thread(target=call, args=(k,)) for k in range(4)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(timeout=60)
+    assert sorted(results) == [0, 1, 2, 3]
+    assert all(h.tolist() == [30] * 500 for h in results.values())
+
+
+def _split_in_child(queue):
+    hits = np.zeros(64, np.int64)
+    run_split(_counting_kernel(hits), 64, ())
+    queue.put(hits.tolist())
+
+
+def test_a_forked_child_gets_a_pool_of_its_own():
+    run_split(_counting_kernel(np.zeros(8, np.int64)), 8, ())  # the parent's pool exists
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_split_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == [1] * 64
+
+
+@pytest.mark.skipif(not SPINNING, reason="the spin loop needs x86-64 and numba's JIT")
+def test_wait_until_sees_another_thread_change_the_counters_and_gives_up_after_its_budget():
+    counters = np.zeros(2, np.int64)
+    per_second = ticks_per_second()
+
+    def bump():
+        time.sleep(0.01)
+        counters[1] = 7
+        time.sleep(0.01)
+        counters[0] = 7
+
+    worker = threading.Thread(target=bump)
+    worker.start()
+    assert wait_until(counters, 0, 2, 7, True, int(5.0 * per_second))
+    worker.join()
+    assert counters.tolist() == [7, 7]
+    start = time.perf_counter()
+    assert not wait_until(counters, 0, 2, 7, False, int(0.02 * per_second))
+    assert 0.015 < time.perf_counter() - start < 1.0
+
+
+def test_without_spinning_wait_until_only_looks_once(monkeypatch):
+    import tinygrad_notes.kernels._spin as spin_module
+
+    monkeypatch.setattr(spin_module, "SPINNING", False)
+    counters = np.array([1, 1], np.int64)
+    assert spin_module.wait_until(counters, 0, 2, 1, True, 10 ** 9)
+    assert not spin_module.wait_until(counters, 0, 2, 2, True, 10 ** 9)
+    assert not spin_module.wait_until(counters, 0, 2, 1, True, 0)
+
+
+def test_the_thread_count_is_at_least_one():
+    assert thread_count() >= 1
