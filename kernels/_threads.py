@@ -75,10 +75,8 @@ class _Pool:
         self.caller_asleep = False
         self.busy = threading.Lock()
         self.job = None
-        self.threads = [threading.Thread(target=self._serve, args=(i,), daemon=True,
-                                         name=f"tinygrad_notes-kernel-{i}") for i in range(workers)]
-        for thread in self.threads:
-            thread.start()
+        for i in range(workers):
+            threading.Thread(target=self._serve, args=(i,), daemon=True, name=f"tinygrad_notes-kernel-{i}").start()
 
     def _serve(self, i: int) -> None:
         done = 0

@@ -99,10 +99,10 @@ def group_channels(x):
     usable L3 (:func:`._caches.usable_cache_bytes`): on bn-large, a 12.25 KiB row, this
     gives 3 channels; on bn-small, a 4 KiB row, 8."""
     N, _, M = x.shape
-    row = max(1, M * x.itemsize)
     channel = max(1, 2 * N * M * x.itemsize)
     if _groups_stay_in_l2():
         return max(1, usable_cache_bytes(2) // L2_SHARE // channel)
+    row = max(1, M * x.itemsize)
     budget = usable_cache_bytes(2) + usable_cache_bytes(3) // (4 * thread_count())
     return max(1, min(-(-RUN_BYTES // row), budget // channel))
 
