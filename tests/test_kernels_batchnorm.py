@@ -12,6 +12,32 @@ from tinygrad_notes.kernels import batchnorm as bn_module
 from tinygrad_notes.kernels import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
+#: float32's unit roundoff.
+U32 = 2.0 ** -24
+
+
+def assert_statistics_close(x, mean, var):
+    """``mean`` and ``var`` (biased) of ``x`` (N, C, M) against float64 sums of the data.
+
+    float64 data: to 1e-12 and 1e-9. float32 data, whose statistics are float32 sums
+    (see the kernels' module docstring), within their worst-case error: each
+    ``v = x - pivot`` (pivot: the channel's first value) rounds once (relative error at
+    most u), its square once more, and a block of at most ``k = min(M, BLOCK)`` values is
+    summed with at most k - 1 roundings whatever the order; the float64 sums of blocks
+    add nothing that shows. With ``spread = max |x - pivot|``: ``|s/m - D| <= k u spread``
+    for the shifted mean D, and ``|var - V| <= (k + 2) u spread^2 + 2 k u spread^2``.
+    """
+    x64 = x.astype(np.float64)
+    rmean, rvar = x64.mean(axis=(0, 2)), x64.var(axis=(0, 2))
+    if x.dtype == np.float64:
+        np.testing.assert_allclose(mean, rmean, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(var, rvar, rtol=1e-9, atol=1e-9)
+        return
+    k = min(x.shape[2], bn_module.BLOCK)
+    spread = np.abs(x64 - x64[:1, :, :1]).max(axis=(0, 2))
+    eps64 = np.finfo(np.float64).eps
+    assert np.all(np.abs(mean - rmean) <= k * U32 * spread + 4 * eps64 * np.abs(rmean))
+    assert np.all(np.abs(var - rvar) <= (3 * k + 3) * U32 * spread ** 2)
 
 
 @st.composite
@@ -35,13 +61,12 @@ def _data(case):
 def test_training_forward_and_backward_match_the_reference(case):
     x, gamma, beta, dy = _data(case)
     y, mean, var, invstd = batchnorm_forward_train(x, gamma, beta, 1e-5)
-    ry, rmean, rvar = ref.batch_norm_train(x, gamma, beta, 1e-5)
+    ry, _, _ = ref.batch_norm_train(x, gamma, beta, 1e-5)
     tol = TOL[case["dtype"]]
     assert y.dtype == x.dtype
     np.testing.assert_allclose(y, ry, **tol)
-    np.testing.assert_allclose(mean, rmean, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(var, rvar, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(invstd, 1 / np.sqrt(rvar + 1e-5), rtol=1e-9)
+    assert_statistics_close(x, mean, var)
+    np.testing.assert_allclose(invstd, 1 / np.sqrt(var + 1e-5), rtol=1e-14)
     dx, dgamma, dbeta = batchnorm_backward(dy, x, gamma, mean, invstd)
     rdx, rdgamma, rdbeta = ref.batch_norm_train_backward(dy, x, gamma, 1e-5)
     np.testing.assert_allclose(dx, rdx, **tol)
@@ -70,15 +95,18 @@ def test_inference_forward_and_backward_match_eq_3_24(case):
 @pytest.mark.parametrize("shape", [(5, 3, 7), (6, 4, 1)])
 def test_training_forward_updates_the_running_statistics(shape, stat_dtype):
     """eq. 3.24 / eq. 1.17: running = (1 - momentum) running + momentum batch, the batch
-    variance unbiased by m / (m - 1); gamma and beta given in the data's dtype."""
+    variance unbiased by m / (m - 1); gamma and beta given in the data's dtype. (The
+    batch statistics themselves are checked against the data in
+    test_training_forward_and_backward_match_the_reference.)"""
     rng = np.random.default_rng(1)
     x = (rng.standard_normal(shape) * 3 + 2).astype(np.float32)
     C, m = shape[1], shape[0] * shape[2]
     before_mean, before_var = rng.standard_normal(C), rng.random(C) + 0.5
     running_mean, running_var = before_mean.astype(stat_dtype), before_var.astype(stat_dtype)
-    batchnorm_forward_train(x, np.ones(C, np.float32), np.zeros(C, np.float32), 1e-5, running_mean, running_var, 0.3)
-    x64 = x.astype(np.float64)
-    batch_mean, batch_var = x64.mean(axis=(0, 2)), x64.var(axis=(0, 2)) * m / (m - 1)
+    _, batch_mean, batch_var, _ = batchnorm_forward_train(x, np.ones(C, np.float32), np.zeros(C, np.float32), 1e-5,
+                                                          running_mean, running_var, 0.3)
+    assert_statistics_close(x, batch_mean, batch_var)
+    batch_var = batch_var * m / (m - 1)
     tol = dict(rtol=1e-6, atol=1e-7) if stat_dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
     assert running_mean.dtype == stat_dtype and running_var.dtype == stat_dtype
     np.testing.assert_allclose(running_mean, 0.7 * before_mean.astype(stat_dtype) + 0.3 * batch_mean, **tol)
@@ -92,13 +120,51 @@ def test_running_variance_needs_two_values_per_channel():
 
 def test_large_mean_keeps_the_variance():
     """The sums are shifted by the channel's first value: a mean 10^4 times the standard
-    deviation does not cancel the variance away in float32 data."""
+    deviation does not cancel the variance away in float32 data (unshifted float32 sums
+    of squares would be off by about m u 10^8, thousands of times the variance)."""
     rng = np.random.default_rng(0)
     x = (1e4 + rng.standard_normal((64, 3, 50))).astype(np.float32)
     _, mean, var, _ = batchnorm_forward_train(x, np.ones(3), np.zeros(3), 0.0)
-    x64 = x.astype(np.float64)
-    np.testing.assert_allclose(var, x64.var(axis=(0, 2)), rtol=1e-9)
-    np.testing.assert_allclose(mean, x64.mean(axis=(0, 2)), rtol=1e-12)
+    assert_statistics_close(x, mean, var)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_longer_than_a_block(monkeypatch, dtype):
+    """Rows of more than BLOCK values are summed block by block, every value once, with
+    the same numbers whatever the channel groups and stores. float64 data match the
+    reference; float32 data's sums are within their worst-case error (eq. 3.22's
+    ``dbeta = sum dy`` and ``sum dy (x - mean)``: k - 1 roundings in a block of k
+    values, one more for each product and difference) of float64 sums taken with the
+    kernel's own statistics."""
+    M = 2 * bn_module.BLOCK + 37
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((2, 3, M)) * 2 + np.array([0.0, 5.0, -300.0])[:, None]).astype(dtype)
+    x[:, :, bn_module.BLOCK:2 * bn_module.BLOCK] += dtype(1)  # a lost or repeated block moves the mean
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    gamma, beta = rng.standard_normal(3) + 1.5, rng.standard_normal(3)
+    monkeypatch.setattr(bn_module, "group_channels", lambda x: 1)
+    monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: False)
+    y, mean, var, invstd = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    dx, dgamma, dbeta = batchnorm_backward(dy, x, gamma, mean, invstd)
+    monkeypatch.setattr(bn_module, "group_channels", lambda x: 2)
+    monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: True)
+    again = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    for a, b in zip(again + batchnorm_backward(dy, x, gamma, mean, invstd), (y, mean, var, invstd, dx, dgamma, dbeta)):
+        np.testing.assert_array_equal(a, b)
+    assert_statistics_close(x, mean, var)
+    if dtype == np.float64:
+        ry, _, _ = ref.batch_norm_train(x, gamma, beta, 1e-5)
+        rdx, rdgamma, rdbeta = ref.batch_norm_train_backward(dy, x, gamma, 1e-5)
+        for a, b in ((y, ry), (dx, rdx), (dgamma, rdgamma), (dbeta, rdbeta)):
+            np.testing.assert_allclose(a, b, **TOL[dtype])
+        return
+    x64, dy64, k = x.astype(np.float64), dy.astype(np.float64), bn_module.BLOCK
+    centred = x64 - mean[None, :, None]
+    assert np.all(np.abs(dbeta - dy64.sum(axis=(0, 2))) <= k * U32 * np.abs(dy64).sum(axis=(0, 2)))
+    product = np.abs(dy64 * centred).sum(axis=(0, 2))
+    assert np.all(np.abs(dgamma - invstd * (dy64 * centred).sum(axis=(0, 2))) <= (k + 2) * U32 * invstd * product)
+    scale = (gamma * invstd)[None, :, None]
+    np.testing.assert_allclose(y, centred * scale + beta[None, :, None], **TOL[dtype])
 
 
 @pytest.mark.parametrize("shape", [(6, 7, 5), (4, 6, 70), (9, 11, 1)])
