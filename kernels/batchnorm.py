@@ -403,7 +403,7 @@ def _backward_planes(dy, x, gamma, mean, invstd, train, group, stream, dx, dgamm
     for g0 in range(c_lo, c_hi, group):
         g1 = min(c_hi, g0 + group)
         for c in range(g0, g1):
-            hi[c - c_lo] = mean[c]
+            hi[c - c_lo] = mean[c]  # rounded to x's dtype, as _backward_coefficients splits it
         for n in range(N):
             for c in range(g0, g1):
                 for k0 in range(0, M, BLOCK):
