@@ -367,7 +367,7 @@ def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=
 
 
 @jit(fastmath=REDUCTION_MATH)
-def _backward_coefficients(s, sx, m, c, gamma, mean, invstd, train, dgamma, dbeta, like):
+def _backward_coefficients(s, sx, hi, m, c, gamma, mean, invstd, train, dgamma, dbeta, like):
     """Eq. 3.22 for channel ``c`` (stores dgamma, dbeta) and eq. 3.23's dx as
     ``dx = c1 dy + c2 (x - hi) + c0``, from ``s = sum dy`` and ``sx = sum dy (x - hi)``:
     returns ``(c1, c2, c0)`` in ``like``'s dtype. ``hi`` is the mean rounded to that
@@ -375,7 +375,6 @@ def _backward_coefficients(s, sx, m, c, gamma, mean, invstd, train, dgamma, dbet
     inv = invstd[c]
     mu = mean[c]
     kind = like.dtype.type
-    hi = kind(mu)
     sx -= (mu - np.float64(hi)) * s
     dgamma[c] = sx * inv
     dbeta[c] = s
@@ -403,7 +402,7 @@ def _backward_planes(dy, x, gamma, mean, invstd, train, group, stream, dx, dgamm
     for g0 in range(c_lo, c_hi, group):
         g1 = min(c_hi, g0 + group)
         for c in range(g0, g1):
-            hi[c - c_lo] = mean[c]  # rounded to x's dtype, as _backward_coefficients splits it
+            hi[c - c_lo] = mean[c]  # rounded to x's dtype: the mean's split, hi + lo
         for n in range(N):
             for c in range(g0, g1):
                 for k0 in range(0, M, BLOCK):
@@ -413,7 +412,7 @@ def _backward_planes(dy, x, gamma, mean, invstd, train, group, stream, dx, dgamm
                     sx[c - c_lo] += rx
         for c in range(g0, g1):
             i = c - c_lo
-            c1[i], c2[i], c0[i] = _backward_coefficients(s[i], sx[i], m, c, gamma, mean, invstd, train,
+            c1[i], c2[i], c0[i] = _backward_coefficients(s[i], sx[i], hi[i], m, c, gamma, mean, invstd, train,
                                                          dgamma, dbeta, x)
         for n in range(N):
             for c in range(g0, g1):
