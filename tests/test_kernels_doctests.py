@@ -13,7 +13,8 @@ MODULES = ["tinygrad_notes.kernels.conv2d", "tinygrad_notes.kernels.batchnorm", 
            "tinygrad_notes.kernels._registers", "tinygrad_notes.kernels._delta",
            "tinygrad_notes.kernels.conv2d_winograd", "tinygrad_notes.kernels.conv2d_weight_grad_wide",
            "tinygrad_notes.kernels.activation", "tinygrad_notes.kernels._caches",
-           "tinygrad_notes.kernels._stream", "tinygrad_notes.kernels._spin"]
+           "tinygrad_notes.kernels._stream", "tinygrad_notes.kernels._spin",
+           "tinygrad_notes.kernels._transpose"]
 
 
 @pytest.mark.parametrize("name", MODULES)
