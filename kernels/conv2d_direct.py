@@ -54,7 +54,7 @@ from numba import uint64
 from ._delta import pack_delta
 from ._jit import CONV_MATH, REDUCTION_MATH, jit
 from ._registers import register_tile
-from ._threads import run_split, thread_count
+from ._threads import run_split, sum_over_slices, thread_count
 from ._workspace import workspace
 
 #: Output channels per register block, the default.
@@ -346,8 +346,9 @@ def direct_weight_grad(dy, x, w_shape, padding, dilation):
 
     ``dW[k, c, i, j] = sum_(n, oh, ow) dy[n, k, oh, ow] xpad[n, c, oh + i dh, ow + j dw]``
     and ``db[k] = sum dy[:, k]``; ``x`` (N, C, H, W) and ``dy`` (N, K, Ho, Wo) of one
-    float dtype; ``w_shape`` is (K, C, kh, kw). Each thread sums the images it takes
-    into a part of its own (the channel sums in float64); the parts are added at the end.
+    float dtype; ``w_shape`` is (K, C, kh, kw). The images are summed in fixed slices, on
+    the kernel threads (the channel sums in float64), and the slices' parts added in
+    order (:func:`._threads.sum_over_slices`): the same bits on every call.
 
     >>> x, dy = np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))
     >>> dw, db = direct_weight_grad(dy, x, (1, 1, 2, 2), (0, 0), (1, 1))
@@ -366,20 +367,17 @@ def direct_weight_grad(dy, x, w_shape, padding, dilation):
     offs[:R] = _tap_offsets(C, kh, kw, Hp, Wp, dh, dw)
     kernel = _weight_grad16 if L.lanes == 16 else _weight_grad8
     group = max(1, min(N, GROUP_BYTES // L.image_bytes))
-    parts = []
 
-    def work(lo, hi):
+    def part(lo, hi):
         dwt, sums = np.zeros((L.Kp, L.Rp), dtype), np.zeros(L.Kp)
         xp = workspace("conv.direct", (group, L.size), dtype)
         dyw = workspace("conv.direct.dy", (group, L.Kp, L.Pw), dtype)
         dyw[:, K:] = 0  # pack_delta writes neither the padding channels
         dyw[:, :, Ho * Wp:] = 0  # nor the columns past the last row
         kernel(x, dy, offs, dwt, sums, xp, dyw, ph, pw, Hp, Wp, lo, hi)
-        parts.append((dwt, sums))  # list.append is atomic
+        return dwt, sums
 
-    run_split(work, N, ())
-    dwt = parts[0][0] if len(parts) == 1 else np.sum([d for d, _ in parts], axis=0)
-    sums = np.sum([s for _, s in parts], axis=0)
+    dwt, sums = sum_over_slices(part, N)
     dw = np.ascontiguousarray(dwt[:K, :R]).reshape(K, C, kh, kw)
     return dw, sums[:K].astype(dtype)
 

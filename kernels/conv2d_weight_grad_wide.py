@@ -31,7 +31,7 @@ from numba import uint64
 
 from ._jit import REDUCTION_MATH, jit
 from ._registers import register_tile
-from ._threads import run_split
+from ._threads import sum_over_slices
 from ._transpose import transpose_block
 from ._workspace import workspace
 from .conv2d_direct import _pad_image, _tap_offsets
@@ -117,8 +117,9 @@ def _weight_grad_wide(x, dy, offs, dwt, sums, xp, dyt, ph, pw, Hp, Wp, lo, hi):
 def wide_weight_grad(dy, x, w_shape, padding, dilation):
     """CONV-BP3 and CONV-BP4 at stride 1, float32, K a multiple of :data:`KB`: ``(dW, db)``
     for the upstream ``dy`` (N, K, Ho, Wo) and ``x`` (N, C, H, W); ``w_shape`` is
-    (K, C, kh, kw), ``padding`` and ``dilation`` (height, width) pairs. Each thread sums
-    the images it takes into a part of its own; the parts are added at the end.
+    (K, C, kh, kw), ``padding`` and ``dilation`` (height, width) pairs. The images are
+    summed in fixed slices, on the kernel threads, and the slices' parts added in order
+    (:func:`._threads.sum_over_slices`): the same bits on every call.
 
     >>> x, dy = np.ones((1, 1, 3, 3), np.float32), np.ones((1, 32, 2, 2), np.float32)
     >>> dw, db = wide_weight_grad(dy, x, (32, 1, 2, 2), (0, 0), (1, 1))
@@ -137,17 +138,14 @@ def wide_weight_grad(dy, x, w_shape, padding, dilation):
     offs = np.zeros(Rp, np.int64)  # the padding taps read offset 0 and are dropped
     offs[:R] = _tap_offsets(C, kh, kw, Hp, Wp, dh, dw)
     size = C * Hp * Wp + (kw - 1) * dw
-    parts = []
 
-    def work(lo, hi):
+    def part(lo, hi):
         dwt, sums = np.zeros((Rp, K), x.dtype), np.zeros(K)
         xp = workspace("conv.direct", (size,), x.dtype)
         dyt = workspace("conv.direct.dyt", (Ho * Wo, K), x.dtype)
         _weight_grad_wide(x, dy, offs, dwt, sums, xp, dyt, ph, pw, Hp, Wp, lo, hi)
-        parts.append((dwt, sums))  # list.append is atomic
+        return dwt, sums
 
-    run_split(work, N, ())
-    dwt = parts[0][0] if len(parts) == 1 else np.sum([d for d, _ in parts], axis=0)
-    sums = np.sum([s for _, s in parts], axis=0)
+    dwt, sums = sum_over_slices(part, N)
     dw = np.ascontiguousarray(dwt[:R].T).reshape(K, C, kh, kw)
     return dw, sums.astype(x.dtype)

@@ -13,7 +13,7 @@ import pytest
 
 import tinygrad_notes.kernels._threads as threads_module
 from tinygrad_notes.kernels._spin import SPINNING, ticks_per_second, wait_until
-from tinygrad_notes.kernels._threads import run_split, thread_count
+from tinygrad_notes.kernels._threads import run_split, sum_over_slices, thread_count
 
 
 def _counting_kernel(hits):
@@ -158,3 +158,29 @@ def test_without_spinning_wait_until_only_looks_once(monkeypatch):
 
 def test_the_thread_count_is_at_least_one():
     assert thread_count() >= 1
+
+
+def _order_sensitive_part(lo, hi):
+    """float32 parts whose total depends on the order they are added in."""
+    values = np.array([1e8 if i % 3 == 0 else 3.0 - 1e8 * (i % 3 == 1) for i in range(lo, hi)], np.float32)
+    return (np.array([values.sum(dtype=np.float32)], np.float32), np.arange(lo, hi).sum(keepdims=True))
+
+
+def test_sum_over_slices_adds_fixed_slices_in_order_on_any_thread():
+    n = 50
+    bounds = [n * p // 8 for p in range(9)]
+    parts = [_order_sensitive_part(bounds[p], bounds[p + 1]) for p in range(8)]
+    expected = parts[0][0].copy()
+    for part in parts[1:]:
+        expected += part[0]
+    for _ in range(20):
+        total, indices = sum_over_slices(_order_sensitive_part, n)
+        assert total.tobytes() == expected.tobytes() and indices.tolist() == [n * (n - 1) // 2]
+    nested = []
+    run_split(lambda lo, hi: nested.append(sum_over_slices(_order_sensitive_part, n)), 2, ())
+    assert all(t.tobytes() == expected.tobytes() for t, _ in nested)  # on one thread, the pool busy
+
+
+def test_sum_over_slices_of_fewer_items_than_slices():
+    total, = sum_over_slices(lambda lo, hi: (np.array([hi - lo, 1]),), 3)
+    assert total.tolist() == [3, 3]
