@@ -25,7 +25,8 @@ float32, NCHW.
 Also printed: GFLOP/s for conv (fwd 2 N K C kh kw Ho Wo; fwd+bwd three times that),
 GB/s for batchnorm (the bytes that must move: fwd reads x and writes y, fwd+bwd also
 reads x and dy and writes dx) next to this machine's memory-copy bandwidth (a copy of
-the bn-large array timed in turns like the rows, and back to back), the first
+the bn-large array timed in turns like the rows, and back to back) and bn-large's share
+of it, overall and paired round by round (:func:`paired_shares`), the first
 call's JIT compile time of all kernels (cold, then with numba's cache warm), and the
 peak RSS of a process running resnetish forward+backward (ours vs PyTorch).
 PyTorch is optional (``pip install torch==2.13.0``); without it its column says skipped.
@@ -394,7 +395,33 @@ def measure(rounds, repeats, pause=0.15, warmup=1, warmup_s=0.1):
             w.close()
     copy_case = f"copy:{COPY_SHAPE}"
     in_turns = copy_gbps(_median(samples[("ours", copy_case, "one")]), _median(samples[("ours", copy_case, "split")]))
-    return samples, {"in_turns": in_turns, "back_to_back": back_to_back}, torch_skip
+    return samples, {"in_turns": in_turns, "back_to_back": back_to_back, **paired_shares(samples, rounds, repeats)}, \
+        torch_skip
+
+
+def paired_shares(samples, rounds, repeats):
+    """bn-large's forward+backward bandwidth as a share of the copy's, round by round: in
+    each round, the round's own turn of the tape (``share``) or of the kernels alone
+    (``kernel_share``) over the copy timed right after it in the same round, then the
+    median over the rounds. A slow minute of the shared host then slows both sides of a
+    ratio, where the overall share divides two medians that may come from different
+    minutes (the copy alone ran at 30.1 to 45.8 GB/s over four runs of one session).
+    Each turn holds ``repeats`` timed calls; a round that lacks a turn is left out, and a
+    key is missing when every round is."""
+    copy_case, bn_case = f"copy:{COPY_SHAPE}", f"bn:{COPY_SHAPE}"
+    shares = {}
+    for key, phase in (("share", "fwd+bwd"), ("kernel_share", "kernel")):
+        per_round = []
+        series = [samples.get(("ours", case, ph), []) for case, ph in
+                  ((bn_case, phase), (copy_case, "one"), (copy_case, "split"))]
+        for r in range(rounds):
+            turns = [s[r * repeats:(r + 1) * repeats] for s in series]
+            if all(turns):
+                bn_gbps = bn_bytes(COPY_SHAPE, "fwd+bwd") / _median(turns[0]) / 1e9
+                per_round.append(bn_gbps / copy_gbps(_median(turns[1]), _median(turns[2])))
+        if per_round:
+            shares[key] = _median(per_round)
+    return shares
 
 
 def blas_info() -> str:
@@ -450,6 +477,10 @@ def build_rows(samples, copy):
                     row["torch_gbps"] = None if peer is None else nbytes / peer / 1e9
                     row["memcpy_gbps"] = copy["in_turns"]
                     row["memcpy_back_to_back_gbps"] = copy["back_to_back"]
+                    if name == COPY_SHAPE and phase == "fwd+bwd":
+                        for key in ("share", "kernel_share"):
+                            if key in copy:
+                                row[f"memcpy_{key}_by_round"] = copy[key]
                 rows.append(row)
     return rows
 
@@ -494,6 +525,11 @@ def summary_lines(rows):
         lines.append(f"batchnorm {COPY_SHAPE} fwd+bwd: {large['ours_gbps']:.1f} GB/s = "
                      f"{100 * large['ours_gbps'] / memcpy:.0f}% of memory copy (kernels alone: {kernel_gbps:.1f} "
                      f"GB/s = {100 * kernel_gbps / memcpy:.0f}%)")
+        if large.get("memcpy_share_by_round") is not None:
+            kernel_share = large.get("memcpy_kernel_share_by_round")
+            lines.append(f"batchnorm {COPY_SHAPE} fwd+bwd against the copy of the same round, median over rounds: "
+                         f"{100 * large['memcpy_share_by_round']:.0f}% of memory copy" +
+                         ("" if kernel_share is None else f" (kernels alone: {100 * kernel_share:.0f}%)"))
     else:
         lines.append("memory copy: not measured")
     first = rows[0] if rows else {}

@@ -151,3 +151,34 @@ def test_warm_up_runs_for_the_calls_and_the_time_asked():
     assert time.perf_counter() - start >= 0.03
     assert n >= 2  # one call of 2 ms cannot fill 30 ms
     assert warm_up(lambda: calls.append(1), {}) == 0
+
+
+def test_the_share_of_the_copy_pairs_each_round_with_its_own_copy():
+    """Each round's share is its bn-large bandwidth over its own copy's (the faster of
+    the one-thread and split copies): 20 of 40 GB/s, 12 of 20 (a slow minute), 36 of 40;
+    50%, 60%, 90%, median 60%. Dividing bn-large's median (20 GB/s) by the copy's (40)
+    instead would give 50%."""
+    kb = _kernel_benchmark()
+    moved, copied = kb.bn_bytes(kb.COPY_SHAPE, "fwd+bwd"), kb.bn_bytes(kb.COPY_SHAPE, "fwd")
+    copy_s = copied / 40e9  # a 40 GB/s copy
+    bn_s = [moved / gbps for gbps in (20e9, 12e9, 36e9)]
+    samples = {("ours", "bn:bn-large", "fwd+bwd"): [bn_s[0], bn_s[0], bn_s[1], bn_s[1], bn_s[2], bn_s[2]],
+               ("ours", "bn:bn-large", "kernel"): [moved / 24e9] * 6,
+               ("ours", "copy:bn-large", "one"): [copy_s] * 2 + [2 * copy_s] * 2 + [copy_s] * 2,
+               ("ours", "copy:bn-large", "split"): [4 * copy_s] * 6}
+    shares = kb.paired_shares(samples, rounds=3, repeats=2)
+    assert abs(shares["share"] - 0.6) < 1e-9
+    assert abs(shares["kernel_share"] - 0.6) < 1e-9  # 60%, 120%, 60%
+    samples[("ours", "copy:bn-large", "split")] = [4 * copy_s] * 4  # round 2's copy turn is missing
+    assert abs(kb.paired_shares(samples, rounds=3, repeats=2)["share"] - 0.55) < 1e-9
+    assert kb.paired_shares({}, rounds=3, repeats=2) == {}
+
+
+def test_the_summary_prints_the_share_paired_by_round():
+    kb = _kernel_benchmark()
+    rows = _kernel_rows(kb)
+    assert not any("same round" in line for line in kb.summary_lines(rows))
+    large = next(r for r in rows if r["shape"].startswith("bn-large") and r["phase"] == "fwd+bwd")
+    large["memcpy_share_by_round"], large["memcpy_kernel_share_by_round"] = 0.714, 0.75
+    assert ("batchnorm bn-large fwd+bwd against the copy of the same round, median over rounds: 71% of memory "
+            "copy (kernels alone: 75%)") in kb.summary_lines(rows)
