@@ -95,14 +95,16 @@ REDUCTION_MATH = frozenset({"reassoc", "contract", "nsz", "arcp"})
 CONV_MATH = frozenset({"contract"})
 
 
-def jit(fn=None, *, fastmath=False):
-    """``numba.njit`` with ``cache=True`` and ``nogil=True``; ``fastmath`` as numba's.
+def jit(fn=None, *, fastmath=False, inline="never"):
+    """``numba.njit`` with ``cache=True`` and ``nogil=True``; ``fastmath`` and ``inline``
+    as numba's (``inline="always"`` puts the function's body into each jitted caller,
+    which then compiles it with its own fast-math flags).
 
     Used bare (``@jit``) or with arguments (``@jit(fastmath=REDUCTION_MATH)``).
     """
     flags = set(fastmath) if isinstance(fastmath, (set, frozenset)) else fastmath
 
     def wrap(f):
-        return numba.njit(cache=True, nogil=True, fastmath=flags)(f)
+        return numba.njit(cache=True, nogil=True, fastmath=flags, inline=inline)(f)
 
     return wrap if fn is None else wrap(fn)

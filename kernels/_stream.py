@@ -16,8 +16,9 @@ saves is the write-back of dirty lines later on (see :mod:`.batchnorm`).
 :func:`dx_line` and :func:`affine_line` compute one line of eq. 3.23's dx and of the
 forward's y with the same operations, in the same order, as the scalar loops that write
 a row's head and tail, so a streamed row holds exactly the numbers of an unstreamed one
-(the caller's fast-math flags apply to both). Streamed stores are weakly ordered: a
-kernel that streamed calls :func:`store_fence` before it returns.
+(both with the fast-math flags :data:`._jit.REDUCTION_MATH`, which a line's
+instructions carry whatever the flags of the loop that calls it). Streamed stores are
+weakly ordered: a kernel that streamed calls :func:`store_fence` before it returns.
 
 :data:`STREAMING` is False where the stores cannot be emitted (not x86-64, or numba's
 JIT disabled for debugging); callers then store plainly.
@@ -32,7 +33,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._jit import jit
+from ._jit import REDUCTION_MATH, jit
 
 #: Bytes per streamed store: one cache line, one 512-bit register.
 LINE = 64
@@ -53,6 +54,13 @@ def _splat(builder, vector, scalar):
     undef = ir.Constant(vector, ir.Undefined)
     zeros = ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count)
     return builder.shuffle_vector(builder.insert_element(undef, scalar, ir.IntType(32)(0)), undef, zeros)
+
+
+def _line_math(instruction):
+    """Give a float instruction the scalar loops' fast-math flags (numba's fast-math pass
+    only flags the instructions that have none)."""
+    instruction.flags.extend(sorted(REDUCTION_MATH))
+    return instruction
 
 
 def _store_streamed(builder, value, pointer):
@@ -76,9 +84,10 @@ def dx_line(typingctx, p, q, out, start, hi, k1, k2, k0):
         q_line, _ = _line(context, builder, signature.args[1], q_v, start_v)
         target, _ = _line(context, builder, signature.args[2], out_v, start_v)
         splat = lambda scalar: _splat(builder, vector, scalar)  # noqa: E731
-        first = builder.fmul(splat(k1_v), builder.load(p_line, align=1))
-        second = builder.fmul(splat(k2_v), builder.fsub(builder.load(q_line, align=1), splat(hi_v)))
-        value = builder.fadd(builder.fadd(first, second), splat(k0_v))
+        first = _line_math(builder.fmul(splat(k1_v), builder.load(p_line, align=1)))
+        second = _line_math(builder.fmul(splat(k2_v), _line_math(builder.fsub(builder.load(q_line, align=1),
+                                                                               splat(hi_v)))))
+        value = _line_math(builder.fadd(_line_math(builder.fadd(first, second)), splat(k0_v)))
         _store_streamed(builder, value, target)
         return context.get_dummy_value()
 
@@ -97,8 +106,8 @@ def affine_line(typingctx, p, out, start, hi, a, b):
         p_line, vector = _line(context, builder, signature.args[0], p_v, start_v)
         target, _ = _line(context, builder, signature.args[1], out_v, start_v)
         splat = lambda scalar: _splat(builder, vector, scalar)  # noqa: E731
-        shifted = builder.fsub(builder.load(p_line, align=1), splat(hi_v))
-        value = builder.fadd(builder.fmul(shifted, splat(a_v)), splat(b_v))
+        shifted = _line_math(builder.fsub(builder.load(p_line, align=1), splat(hi_v)))
+        value = _line_math(builder.fadd(_line_math(builder.fmul(shifted, splat(a_v))), splat(b_v)))
         _store_streamed(builder, value, target)
         return context.get_dummy_value()
 

@@ -5,7 +5,8 @@ The caller views (N, C) input as (N, C, 1) and (N, C, H, W) as (N, C, H W); the
 statistics are per channel, over the m = N M values of that channel.
 
 Sums run over blocks of at most :data:`BLOCK` values of a row, in the data's dtype; the
-blocks' sums are added in float64. float32 data thus get float32 statistics, as in
+blocks' sums are added in float64 (where the forward streams y, a block is summed in
+register lanes instead, see below, with the same bound). float32 data thus get float32 statistics, as in
 PyTorch: a block of k values sums with at most k - 1 roundings (an error of at most
 (k - 1) 2^-24 of the sum of their magnitudes, about sqrt(k) 2^-24 in practice), and the
 error does not grow with m beyond one block's. Summing float32 values in float64 costs a
@@ -25,16 +26,25 @@ time from cache:
   one group also sums the matching row of the next group, so that reads from memory
   and writes overlap. When the arrays do not fit in the last-level cache (the part a
   process can count on, :func:`._caches.usable_cache_bytes`), y goes out with streaming
-  stores instead, and the next group is summed after this one is written: a line is
-  streamed whole, so the fused loop cannot stream. The forward alone takes about as
+  stores instead, one whole cache line at a time, each line written after a line of
+  the next group's row is read and added into accumulators held in registers
+  (:func:`_stream_lines_and_sum`, :mod:`._lanes`). The forward alone takes about as
   long either way, but a plain store leaves y's lines dirty in the L3 for the backward
   to write back: on bn-large, forward+backward took 0.94-1.01x (median of five runs
   0.97x) the time with y streamed on a Zen 4 with a 32 MB L3 (kernels alone, 20-40
-  interleaved turns a run).
+  interleaved turns a run). Against streaming a whole group and summing the next one
+  after it, the line-by-line pipeline took 0.83-0.86x the forward's time and
+  0.91-0.93x the forward+backward's on bn-large, on the Xeon below (kernels alone,
+  medians of 30 interleaved turns, three runs). Streamed or not, a channel's sums are the
+  same bits wherever its group starts; the two ways of summing round differently.
 * backward: one pass sums ``dy`` and ``dy (x - mean)`` (eq. 3.22 gives dbeta and
   dgamma), a second writes dx from eq. 3.23 collapsed to
   ``dx = gamma / sigma (dy - dbeta / m - xhat dgamma / m)``. When the arrays do not fit
-  in the last-level cache, dx goes out with streaming stores (:mod:`._stream`).
+  in the last-level cache, dx goes out with streaming stores (:mod:`._stream`). The
+  backward is not pipelined: the next group's dy and x would have to stay in the L2
+  beside this group's, and on bn-large (a channel 401 KB an array, four of them in a 2 MB
+  L2) the forward's line-by-line pipeline, written for dx, took 0.97-0.98x the
+  backward's time (medians of two runs; quartiles 0.92-1.01), not worth its code.
 
 On a 2-core Xeon virtual machine whose L3 sysfs gives as 300 MB, y and dx both streamed
 took, against both plain, 0.71-0.82x the forward+backward time on bn-large (three arrays
@@ -73,6 +83,7 @@ import numpy as np
 
 from ._caches import cpu_vendor, usable_cache_bytes
 from ._jit import REDUCTION_MATH, jit
+from ._lanes import add_shifted, add_shifted_last, lane_count, merge, total, zeros
 from ._stream import LINE, STREAMING, affine_line, dx_line, store_fence, whole_lines
 from ._threads import run_split, thread_count
 
@@ -222,15 +233,89 @@ def _normalize_block_and_sum(src, dst, hi, a, b, ahead, pivot):
     return np.float64(s), np.float64(s2)
 
 
-@jit(fastmath=REDUCTION_MATH)
-def _sum_group(x, s, s2, c_lo, g0, g1):
-    """Add each row's shifted sums of channels ``[g0, g1)`` into ``s``, ``s2``. The blocks go
-    through the same fused loop as every later group's (writing into a scratch block), so
-    that a channel's sums, rounding included, do not depend on where groups start."""
-    scratch = np.empty(min(x.shape[2], BLOCK), x.dtype)
+@jit(inline="always")
+def _stream_lines_and_sum(p, out, start, writes, hi, a, b, q, pivot):
+    """The shifted sums of the row ``q``, ``sum (q - pivot)`` and ``sum (q - pivot)^2``
+    (eqs. 3.19-3.20), returned as float64, while ``writes`` lines of
+    ``out = (p - hi) a + b`` are streamed from ``start``, one after each line of ``q``
+    is read, so that reads and writes go to memory together (see the module
+    docstring). In blocks of :data:`BLOCK` values, each line goes to one of four pairs of
+    register accumulators in turn (:mod:`._lanes`); the values after the last whole line
+    go into the last block's fourth pair; a block's pairs are merged, and their lanes
+    added in float64. Not fast-math: every streamed row's sums, and the sums of a
+    slice's first group (``writes = 0``), are the same bits. numba inlines it into its
+    callers (called once a row, it took 1.8x the forward's time on rows of 196 values), so they
+    must not be fast-math either: its float64 additions would take their flags."""
+    L = lane_count(q.itemsize)
+    whole = q.size // L
+    s = 0.0
+    s2 = 0.0
+    for t0 in range(0, whole, BLOCK // L):
+        t1 = min(whole, t0 + BLOCK // L)
+        a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = zeros(q)
+        t = t0
+        while t + 4 <= t1:
+            if t < writes:
+                affine_line(p, out, start + t * L, hi, a, b)
+            a0, b0 = add_shifted(a0, b0, q, t * L, pivot)
+            if t + 1 < writes:
+                affine_line(p, out, start + (t + 1) * L, hi, a, b)
+            a1, b1 = add_shifted(a1, b1, q, (t + 1) * L, pivot)
+            if t + 2 < writes:
+                affine_line(p, out, start + (t + 2) * L, hi, a, b)
+            a2, b2 = add_shifted(a2, b2, q, (t + 2) * L, pivot)
+            if t + 3 < writes:
+                affine_line(p, out, start + (t + 3) * L, hi, a, b)
+            a3, b3 = add_shifted(a3, b3, q, (t + 3) * L, pivot)
+            t += 4
+        for u in range(t, t1):  # at most three lines
+            if u < writes:
+                affine_line(p, out, start + u * L, hi, a, b)
+            if u == t:
+                a0, b0 = add_shifted(a0, b0, q, u * L, pivot)
+            elif u == t + 1:
+                a1, b1 = add_shifted(a1, b1, q, u * L, pivot)
+            else:
+                a2, b2 = add_shifted(a2, b2, q, u * L, pivot)
+        if t1 == whole and whole * L < q.size:
+            a3, b3 = add_shifted_last(a3, b3, q, q.size - whole * L, pivot)
+        s += total(merge(merge(a0, a1), merge(a2, a3)))
+        s2 += total(merge(merge(b0, b1), merge(b2, b3)))
+    if whole == 0:  # a row shorter than a line
+        for k in range(q.size):
+            v = q[k] - pivot
+            s += np.float64(v)
+            s2 += np.float64(v * v)
+    return s, s2
+
+
+@jit(inline="always")
+def _stream_row_and_sum(p, out, hi, a, b, q, pivot):
+    """``out = (p - hi) a + b`` over one row, streamed, while the row ``q`` of the next
+    group is summed (:func:`_stream_lines_and_sum`); returns q's sums."""
+    start, end = whole_lines(out)
+    _affine(p[:start], out[:start], hi, a, b)
+    sums = _stream_lines_and_sum(p, out, start, (end - start) // lane_count(out.itemsize), hi, a, b, q, pivot)
+    _affine(p[end:], out[end:], hi, a, b)
+    return sums
+
+
+@jit
+def _sum_group(x, s, s2, c_lo, g0, g1, stream):
+    """Add each row's shifted sums of channels ``[g0, g1)`` into ``s``, ``s2``: the first
+    group of a slice, summed as every later group will be (by
+    :func:`_stream_lines_and_sum` where the output is streamed, else by the fused block
+    loop, writing into a scratch block), so that a channel's sums, rounding included, do
+    not depend on where groups start."""
     zero = x.dtype.type(0)
+    scratch = np.empty(0 if stream else min(x.shape[2], BLOCK), x.dtype)
     for n in range(x.shape[0]):
         for c in range(g0, g1):
+            if stream:
+                r, r2 = _stream_lines_and_sum(x[n, c], x[n, c], 0, 0, zero, zero, zero, x[n, c], x[0, c, 0])
+                s[c - c_lo] += r
+                s2[c - c_lo] += r2
+                continue
             for k0 in range(0, x.shape[2], BLOCK):
                 k1 = k0 + BLOCK
                 r, r2 = _normalize_block_and_sum(x[n, c, k0:k1], scratch, zero, zero, zero, x[n, c, k0:k1],
@@ -239,7 +324,7 @@ def _sum_group(x, s, s2, c_lo, g0, g1):
                 s2[c - c_lo] += r2
 
 
-@jit(fastmath=REDUCTION_MATH)
+@jit
 def _forward_train_planes(x, gamma, beta, eps, group, stream, y, mean, var, invstd, c_lo, c_hi):
     N, _, M = x.shape
     m = N * M
@@ -250,19 +335,24 @@ def _forward_train_planes(x, gamma, beta, eps, group, stream, y, mean, var, invs
     a = np.empty(width, x.dtype)
     b = np.empty(width, x.dtype)
     g0, g1 = c_lo, min(c_hi, c_lo + group)
-    _sum_group(x, s, s2, c_lo, g0, g1)
+    _sum_group(x, s, s2, c_lo, g0, g1, stream)
     while g0 < c_hi:
         for c in range(g0, g1):
             i = c - c_lo
             hi[i], a[i], b[i] = _forward_coefficients(np.float64(x[0, c, 0]), s[i], s2[i], m, c, gamma, beta,
                                                       eps, mean, var, invstd, x)
-        n0, n1 = g1, min(c_hi, g1 + group)  # the next group: summed while this one is written, or after
-        if stream:  # a streamed line is written whole: the fused loop cannot sum alongside
+        n0, n1 = g1, min(c_hi, g1 + group)  # the next group: summed while this one is written
+        if stream:
             for n in range(N):
                 for c in range(g0, g1):
                     i = c - c_lo
-                    _affine_row(x[n, c], y[n, c], hi[i], a[i], b[i], True)
-            _sum_group(x, s, s2, c_lo, n0, n1)
+                    ahead = n0 + c - g0
+                    if ahead < n1:
+                        r, r2 = _stream_row_and_sum(x[n, c], y[n, c], hi[i], a[i], b[i], x[n, ahead], x[0, ahead, 0])
+                        s[ahead - c_lo] += r
+                        s2[ahead - c_lo] += r2
+                    else:
+                        _affine_row(x[n, c], y[n, c], hi[i], a[i], b[i], True)
         else:
             for n in range(N):
                 for c in range(g0, g1):

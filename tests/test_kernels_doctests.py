@@ -14,7 +14,7 @@ MODULES = ["tinygrad_notes.kernels.conv2d", "tinygrad_notes.kernels.batchnorm", 
            "tinygrad_notes.kernels.conv2d_winograd", "tinygrad_notes.kernels.conv2d_weight_grad_wide",
            "tinygrad_notes.kernels.activation", "tinygrad_notes.kernels._caches",
            "tinygrad_notes.kernels._stream", "tinygrad_notes.kernels._spin",
-           "tinygrad_notes.kernels._transpose"]
+           "tinygrad_notes.kernels._transpose", "tinygrad_notes.kernels._lanes"]
 
 
 @pytest.mark.parametrize("name", MODULES)
