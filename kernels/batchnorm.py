@@ -6,10 +6,10 @@ statistics are per channel, over the m = N M values of that channel.
 
 Sums run over blocks of at most :data:`BLOCK` values of a row, in the data's dtype; the
 blocks' sums are added in float64 (where the forward streams y, a block is summed in
-register lanes instead, see below, with the same bound). float32 data thus get float32 statistics, as in
-PyTorch: a block of k values sums with at most k - 1 roundings (an error of at most
-(k - 1) 2^-24 of the sum of their magnitudes, about sqrt(k) 2^-24 in practice), and the
-error does not grow with m beyond one block's. Summing float32 values in float64 costs a
+register lanes, see below, within the same bound). float32 data thus get float32
+statistics, as in PyTorch: a block of k values sums with at most k - 1 roundings (an
+error of at most (k - 1) 2^-24 of the sum of their magnitudes, about sqrt(k) 2^-24 in
+practice), and the error does not grow with m beyond one block's. Summing float32 values in float64 costs a
 conversion per value, which the hot loops cannot hide: one thread summed an L2-resident
 float32 row at 26-31 GB/s in float64 and at 51-61 GB/s in float32, and on the Xeon
 below, float32 block sums took 0.85x the forward+backward time of float64 sums on
@@ -244,8 +244,9 @@ def _stream_lines_and_sum(p, out, start, writes, hi, a, b, q, pivot):
     go into the last block's fourth pair; a block's pairs are merged, and their lanes
     added in float64. Not fast-math: every streamed row's sums, and the sums of a
     slice's first group (``writes = 0``), are the same bits. numba inlines it into its
-    callers (called once a row, it took 1.8x the forward's time on rows of 196 values), so they
-    must not be fast-math either: its float64 additions would take their flags."""
+    callers (a call per row took 1.8x the time of the inlined loop on rows of 196
+    values), so they must not be fast-math either: its float64 additions would take
+    their flags."""
     L = lane_count(q.itemsize)
     whole = q.size // L
     s = 0.0
@@ -348,7 +349,8 @@ def _forward_train_planes(x, gamma, beta, eps, group, stream, y, mean, var, invs
                     i = c - c_lo
                     ahead = n0 + c - g0
                     if ahead < n1:
-                        r, r2 = _stream_row_and_sum(x[n, c], y[n, c], hi[i], a[i], b[i], x[n, ahead], x[0, ahead, 0])
+                        r, r2 = _stream_row_and_sum(x[n, c], y[n, c], hi[i], a[i], b[i], x[n, ahead],
+                                                    x[0, ahead, 0])
                         s[ahead - c_lo] += r
                         s2[ahead - c_lo] += r2
                     else:
