@@ -28,12 +28,11 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, overload, register_model
 
-#: Bytes of one Lanes value: one 512-bit register.
-LINE_BYTES = 64
+from ._stream import LINE, line_pointer, splat
 
 
 class Lanes(types.Type):
-    """numba's type of a Lanes value: a vector of ``LINE_BYTES`` bytes of ``dtype``."""
+    """numba's type of a Lanes value: a vector of ``LINE`` bytes of ``dtype``."""
 
     def __init__(self, dtype):
         self.dtype = dtype
@@ -44,7 +43,7 @@ class Lanes(types.Type):
 class _LanesModel(models.PrimitiveModel):
     def __init__(self, dmm, fe_type):
         lane = dmm.lookup(fe_type.dtype).get_value_type()
-        super().__init__(dmm, fe_type, ir.VectorType(lane, LINE_BYTES * 8 // fe_type.dtype.bitwidth))
+        super().__init__(dmm, fe_type, ir.VectorType(lane, LINE * 8 // fe_type.dtype.bitwidth))
 
 
 def lane_count(itemsize):
@@ -53,7 +52,7 @@ def lane_count(itemsize):
     >>> lane_count(4), lane_count(8)
     (16, 8)
     """
-    return LINE_BYTES // itemsize
+    return LINE // itemsize
 
 
 def zeros(like):
@@ -119,15 +118,7 @@ def _vector_type(context, dtype):
 
 
 def _load_line(context, builder, array_type, array, start):
-    vector = _vector_type(context, array_type.dtype)
-    data = context.make_array(array_type)(context, builder, array).data
-    return builder.load(builder.bitcast(builder.gep(data, [start]), vector.as_pointer()), align=1)
-
-
-def _splat(builder, vector, scalar):
-    undef = ir.Constant(vector, ir.Undefined)
-    zero_mask = ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count)
-    return builder.shuffle_vector(builder.insert_element(undef, scalar, ir.IntType(32)(0)), undef, zero_mask)
+    return builder.load(line_pointer(context, builder, array_type, array, start)[0], align=1)
 
 
 def _exact(instruction):
@@ -154,38 +145,47 @@ def _zeros(typingctx, like):
     return Lanes(like.dtype)(like), codegen
 
 
+def _lanes_and_array(acc, acc2, a):
+    return isinstance(acc, Lanes) and acc == acc2 and _float_arrays(a) and a.dtype == acc.dtype
+
+
+def _shifted_sums(context, builder, signature, acc, acc2, line, pivot, keep=None):
+    """``(acc + v, acc2 + v v)`` for ``v = line - pivot``, the lanes not in ``keep`` (a
+    mask, when given) zero."""
+    v = _exact(builder.fsub(line, splat(builder, line.type, pivot)))
+    if keep is not None:
+        v = builder.select(keep, v, ir.Constant(line.type, None))
+    sums = (_exact(builder.fadd(acc, v)), _exact(builder.fadd(acc2, _exact(builder.fmul(v, v)))))
+    return context.make_tuple(builder, signature.return_type, sums)
+
+
 @intrinsic
 def _add_shifted(typingctx, acc, acc2, a, start, pivot):
-    if not (isinstance(acc, Lanes) and acc == acc2 and _float_arrays(a) and a.dtype == acc.dtype):
+    if not _lanes_and_array(acc, acc2, a):
         return None
 
     def codegen(context, builder, signature, args):
         acc_v, acc2_v, a_v, start_v, pivot_v = args
         line = _load_line(context, builder, signature.args[2], a_v, start_v)
-        v = _exact(builder.fsub(line, _splat(builder, line.type, pivot_v)))
-        sums = (_exact(builder.fadd(acc_v, v)), _exact(builder.fadd(acc2_v, _exact(builder.fmul(v, v)))))
-        return context.make_tuple(builder, signature.return_type, sums)
+        return _shifted_sums(context, builder, signature, acc_v, acc2_v, line, pivot_v)
 
     return types.UniTuple(acc, 2)(acc, acc2, a, types.intp, a.dtype), codegen
 
 
 @intrinsic
 def _add_shifted_last(typingctx, acc, acc2, a, count, pivot):
-    if not (isinstance(acc, Lanes) and acc == acc2 and _float_arrays(a) and a.dtype == acc.dtype):
+    if not _lanes_and_array(acc, acc2, a):
         return None
 
     def codegen(context, builder, signature, args):
         acc_v, acc2_v, a_v, count_v, pivot_v = args
         lanes = acc_v.type.count
-        shape = cgutils.unpack_tuple(builder, context.make_array(signature.args[2])(context, builder, a_v).shape)
-        line = _load_line(context, builder, signature.args[2], a_v, builder.sub(shape[0], shape[0].type(lanes)))
-        v = _exact(builder.fsub(line, _splat(builder, line.type, pivot_v)))
+        size = cgutils.unpack_tuple(builder, context.make_array(signature.args[2])(context, builder, a_v).shape)[0]
+        line = _load_line(context, builder, signature.args[2], a_v, builder.sub(size, size.type(lanes)))
         index = ir.VectorType(count_v.type, lanes)
-        first = _splat(builder, index, builder.sub(count_v.type(lanes), count_v))
+        first = splat(builder, index, builder.sub(count_v.type(lanes), count_v))
         keep = builder.icmp_unsigned(">=", ir.Constant(index, list(range(lanes))), first)
-        v = builder.select(keep, v, ir.Constant(line.type, None))
-        sums = (_exact(builder.fadd(acc_v, v)), _exact(builder.fadd(acc2_v, _exact(builder.fmul(v, v)))))
-        return context.make_tuple(builder, signature.return_type, sums)
+        return _shifted_sums(context, builder, signature, acc_v, acc2_v, line, pivot_v, keep)
 
     return types.UniTuple(acc, 2)(acc, acc2, a, types.intp, a.dtype), codegen
 
@@ -248,4 +248,4 @@ def _total_jit(acc):
 
 @overload(lane_count, inline="always")
 def _lane_count_jit(itemsize):
-    return lambda itemsize: LINE_BYTES // itemsize
+    return lambda itemsize: LINE // itemsize

@@ -42,15 +42,18 @@ LINE = 64
 STREAMING = platform.machine().lower() in ("x86_64", "amd64") and not numba.config.DISABLE_JIT
 
 
-def _line(context, builder, array_type, array, index):
-    """A pointer to the cache line of ``array`` starting at element ``index``, as a vector."""
+def line_pointer(context, builder, array_type, array, index):
+    """``(pointer, vector type)``: the line (``LINE`` bytes) of ``array`` from element
+    ``index``, as a pointer to an LLVM vector (for the intrinsics here and in
+    :mod:`._lanes`)."""
     data = context.make_array(array_type)(context, builder, array).data
     lane = context.get_value_type(array_type.dtype)
     vector = ir.VectorType(lane, LINE // context.get_abi_sizeof(lane))
     return builder.bitcast(builder.gep(data, [index]), vector.as_pointer()), vector
 
 
-def _splat(builder, vector, scalar):
+def splat(builder, vector, scalar):
+    """The LLVM ``vector`` type filled with ``scalar``."""
     undef = ir.Constant(vector, ir.Undefined)
     zeros = ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count)
     return builder.shuffle_vector(builder.insert_element(undef, scalar, ir.IntType(32)(0)), undef, zeros)
@@ -80,14 +83,14 @@ def dx_line(typingctx, p, q, out, start, hi, k1, k2, k0):
 
     def codegen(context, builder, signature, args):
         p_v, q_v, out_v, start_v, hi_v, k1_v, k2_v, k0_v = args
-        p_line, vector = _line(context, builder, signature.args[0], p_v, start_v)
-        q_line, _ = _line(context, builder, signature.args[1], q_v, start_v)
-        target, _ = _line(context, builder, signature.args[2], out_v, start_v)
-        splat = lambda scalar: _splat(builder, vector, scalar)  # noqa: E731
-        first = _line_math(builder.fmul(splat(k1_v), builder.load(p_line, align=1)))
-        second = _line_math(builder.fmul(splat(k2_v), _line_math(builder.fsub(builder.load(q_line, align=1),
-                                                                               splat(hi_v)))))
-        value = _line_math(builder.fadd(_line_math(builder.fadd(first, second)), splat(k0_v)))
+        p_line, vector = line_pointer(context, builder, signature.args[0], p_v, start_v)
+        q_line, _ = line_pointer(context, builder, signature.args[1], q_v, start_v)
+        target, _ = line_pointer(context, builder, signature.args[2], out_v, start_v)
+        fill = lambda scalar: splat(builder, vector, scalar)  # noqa: E731
+        first = _line_math(builder.fmul(fill(k1_v), builder.load(p_line, align=1)))
+        shifted = _line_math(builder.fsub(builder.load(q_line, align=1), fill(hi_v)))
+        second = _line_math(builder.fmul(fill(k2_v), shifted))
+        value = _line_math(builder.fadd(_line_math(builder.fadd(first, second)), fill(k0_v)))
         _store_streamed(builder, value, target)
         return context.get_dummy_value()
 
@@ -103,11 +106,11 @@ def affine_line(typingctx, p, out, start, hi, a, b):
 
     def codegen(context, builder, signature, args):
         p_v, out_v, start_v, hi_v, a_v, b_v = args
-        p_line, vector = _line(context, builder, signature.args[0], p_v, start_v)
-        target, _ = _line(context, builder, signature.args[1], out_v, start_v)
-        splat = lambda scalar: _splat(builder, vector, scalar)  # noqa: E731
-        shifted = _line_math(builder.fsub(builder.load(p_line, align=1), splat(hi_v)))
-        value = _line_math(builder.fadd(_line_math(builder.fmul(shifted, splat(a_v))), splat(b_v)))
+        p_line, vector = line_pointer(context, builder, signature.args[0], p_v, start_v)
+        target, _ = line_pointer(context, builder, signature.args[1], out_v, start_v)
+        fill = lambda scalar: splat(builder, vector, scalar)  # noqa: E731
+        shifted = _line_math(builder.fsub(builder.load(p_line, align=1), fill(hi_v)))
+        value = _line_math(builder.fadd(_line_math(builder.fmul(shifted, fill(a_v))), fill(b_v)))
         _store_streamed(builder, value, target)
         return context.get_dummy_value()
 
