@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 
 import tinygrad_notes.kernels._threads as threads_module
-from tinygrad_notes.kernels._spin import SPINNING, ticks_per_second, wait_until
-from tinygrad_notes.kernels._threads import run_split, sum_over_slices, thread_count
+from tinygrad_notes.kernels._jit import jit
+from tinygrad_notes.kernels._spin import (
+    CALLER_ASLEEP, NEW_JOB, SPINNING, TIMED_OUT, announce_and_wait, fetch_add, ticks_per_second, wait_until,
+)
+from tinygrad_notes.kernels._threads import run_sliced, run_split, sum_over_slices, take_slice, thread_count
 
 
 def _counting_kernel(hits):
@@ -45,7 +48,7 @@ def test_the_pool_runs_a_job_on_all_its_threads_at_once():
     arrived = threading.Barrier(3, timeout=10)
     names = []
 
-    def job():
+    def job(ticket):
         names.append(threading.current_thread().name)
         arrived.wait()
 
@@ -61,7 +64,7 @@ def test_a_pool_that_never_spins_still_hands_out_and_collects_jobs(monkeypatch):
     assert pool.budget == 0
     seen = []
     for i in range(50):
-        pool.run(lambda i=i: seen.append(i))
+        pool.run(lambda ticket, i=i: seen.append(i))
     assert sorted(seen) == sorted(list(range(50)) * 2)
 
 
@@ -184,3 +187,112 @@ def test_sum_over_slices_adds_fixed_slices_in_order_on_any_thread():
 def test_sum_over_slices_of_fewer_items_than_slices():
     total, = sum_over_slices(lambda lo, hi: (np.array([hi - lo, 1]),), 3)
     assert total.tolist() == [3, 3]
+
+
+@jit
+def _count_slice(hits, taken, lo, hi):
+    for i in range(lo, hi):
+        hits[i] += 1
+    fetch_add(taken, 0, hi - lo)
+
+
+@jit
+def _count_sliced(counters, bounds, ticket, hits, taken):
+    lo, hi = take_slice(counters, bounds, ticket)
+    while lo < hi:
+        _count_slice(hits, taken, lo, hi)
+        lo, hi = take_slice(counters, bounds, ticket)
+
+
+@jit
+def _fail_on_five(lo, hi):
+    if lo <= 5 < hi:
+        raise ValueError("slice with 5")
+
+
+@jit
+def _fail_on_five_sliced(counters, bounds, ticket):
+    lo, hi = take_slice(counters, bounds, ticket)
+    while lo < hi:
+        _fail_on_five(lo, hi)
+        lo, hi = take_slice(counters, bounds, ticket)
+
+
+def _run_counting(n, slices=4):
+    hits, taken = np.zeros(n, np.int64), np.zeros(1, np.int64)
+    run_sliced(_count_sliced, n, (hits, taken), slices_per_thread=slices)
+    return hits, int(taken[0])
+
+
+@pytest.mark.parametrize("n, slices", [(1, 4), (2, 1), (7, 4), (64, 2), (1000, 4)])
+def test_a_native_job_covers_every_index_once(n, slices):
+    for _ in range(50):  # back to back: the workers take their jobs in their spin
+        hits, taken = _run_counting(n, slices)
+        assert hits.tolist() == [1] * n and taken == n
+
+
+def test_native_and_python_jobs_in_turns_sleeping_or_not():
+    for i in range(60):
+        hits, taken = _run_counting(100)
+        assert hits.tolist() == [1] * 100 and taken == 100
+        python_hits = np.zeros(100, np.int64)
+        run_split(_counting_kernel(python_hits), 100, ())
+        assert python_hits.tolist() == [1] * 100
+        if i % 20 == 19:
+            time.sleep(20 * threads_module.SPIN_SECONDS + 0.01)  # past the spin: the workers sleep
+
+
+def test_an_error_in_a_native_slice_reaches_the_caller_and_the_pool_goes_on():
+    with pytest.raises(ValueError, match="slice with 5"):
+        run_sliced(_fail_on_five_sliced, 16, ())
+    hits, taken = _run_counting(16)
+    assert hits.tolist() == [1] * 16 and taken == 16
+
+
+def test_a_native_job_that_fails_before_it_starts_does_not_hang_the_pool():
+    with pytest.raises(Exception):  # numba finds no kernel for a string argument
+        run_sliced(_count_sliced, 16, ("not an array", np.zeros(1, np.int64)))
+    hits, taken = _run_counting(16)
+    assert hits.tolist() == [1] * 16 and taken == 16
+
+
+def test_a_native_job_inside_a_slice_or_from_several_threads_gets_its_whole_range():
+    inner = []
+    run_split(lambda lo, hi: inner.append(_run_counting(10)), 4, ())
+    assert len(inner) == 4 and all(h.tolist() == [1] * 10 and t == 10 for h, t in inner)
+    results = {}
+
+    def call(key):
+        results[key] = [_run_counting(300) for _ in range(30)]
+
+    callers = [threading.Thread(target=call, args=(k,)) for k in range(4)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(timeout=60)
+    assert sorted(results) == [0, 1, 2, 3]
+    assert all(h.tolist() == [1] * 300 and t == 300 for runs in results.values() for h, t in runs)
+
+
+def test_fetch_add_from_threads_at_once_loses_no_addition():
+    """Every slice adds its length to one shared counter: the total is exact only if no
+    two threads' additions were interleaved."""
+    n = 20000
+    for _ in range(20):
+        hits, taken = _run_counting(n, slices=64)
+        assert taken == n
+
+
+def test_announce_and_wait_stores_the_job_done_and_says_what_it_saw():
+    per_second = ticks_per_second()
+    counters = np.array([4, 0, 0], np.int64)
+    assert announce_and_wait(counters, 2, 3, 0, 1, int(0.5 * per_second) or 1) == NEW_JOB
+    assert counters.tolist() == [4, 0, 3]
+    counters = np.array([3, 1, 0], np.int64)
+    assert announce_and_wait(counters, 2, 3, 0, 1, int(0.5 * per_second) or 1) == CALLER_ASLEEP
+    counters = np.array([3, 0, 0], np.int64)
+    start = time.perf_counter()
+    assert announce_and_wait(counters, 2, 3, 0, 1, int(0.02 * per_second)) == TIMED_OUT
+    assert counters.tolist() == [3, 0, 3]
+    if SPINNING:
+        assert 0.015 < time.perf_counter() - start < 1.0
