@@ -179,7 +179,7 @@ def test_split_over_threads_gives_the_same_numbers(monkeypatch, shape, forced, s
     whole = batchnorm_forward_train(x, gamma, beta, 1e-5)
     monkeypatch.setattr(bn_module, "MIN_ELEMENTS_PER_THREAD", 1)  # the real threads split it
     if forced:  # and even on a one-CPU machine, four slices
-        monkeypatch.setattr(bn_module, "run_split", _forced_split(4))
+        monkeypatch.setattr(bn_module, "run_sliced", _forced_split(4))
     split = batchnorm_forward_train(x, gamma, beta, 1e-5)
     for a, b in zip(whole, split):
         np.testing.assert_array_equal(a, b)
@@ -188,11 +188,11 @@ def test_split_over_threads_gives_the_same_numbers(monkeypatch, shape, forced, s
 
 
 def _forced_split(parts):
-    """A run_split that always cuts [0, n) into ``parts`` slices, run one after another."""
-    def run(kernel, n, args, min_per_thread=1, slices_per_thread=None):
-        bounds = [n * p // parts for p in range(parts + 1)]
-        for lo, hi in zip(bounds, bounds[1:]):
-            kernel(*args, lo, hi)
+    """A run_sliced that always cuts [0, n) into ``parts`` slices, run one after another
+    on the calling thread."""
+    def run(sliced, n, args, min_per_thread=1, slices_per_thread=None):
+        bounds = np.array([n * p // parts for p in range(parts + 1)], np.int64)
+        sliced(np.zeros(4, np.int64), bounds, np.zeros(3, np.int64), *args)
     return run
 
 
