@@ -179,8 +179,7 @@ NEW_JOB, CALLER_ASLEEP, TIMED_OUT = 1, 2, 0
 
 
 @jit
-def announce_and_spin(counters, slot, done, job, asleep, budget):
-    """:func:`announce_and_wait`'s spin, for jitted callers (x86-64 only, as :data:`SPINNING`)."""
+def _announce_and_spin(counters, slot, done, job, asleep, budget):
     _store_release(counters, slot, done)
     start = _ticks()
     while True:
@@ -215,7 +214,7 @@ def announce_and_wait(counters, slot, done, job, asleep, budget):
         if counters[job] != done:
             return NEW_JOB
         return CALLER_ASLEEP if counters[asleep] else TIMED_OUT
-    return announce_and_spin(counters, slot, done, job, asleep, budget)
+    return _announce_and_spin(counters, slot, done, job, asleep, budget)
 
 
 @functools.lru_cache(maxsize=None)

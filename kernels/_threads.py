@@ -22,16 +22,19 @@ the same moment:
   (:func:`._spin.announce_and_wait`), so that the caller, seeing it, takes a free GIL;
 * a native job (:func:`run_sliced`) is a jitted kernel that takes its slices itself,
   in one atomic step each (:func:`take_slice`): the caller hands it out from inside
-  its own call, when it no longer holds the GIL, and a worker that finds no slice left
-  announces the job done and waits for the next one without returning to Python.
+  its own call, when it no longer holds the GIL, and a worker takes slices until none
+  is left without returning to Python. (A worker that also waited for the next job
+  inside the kernel would keep the job's arrays referenced after the caller returned:
+  the tape then copies a gradient it could have kept, see ``tinygrad_notes.tape._store_grad``.)
 
 Measured on the 2-core virtual machine by ``python -m benchmarks.thread_handoff`` (32
-items in 4 slices, time over the ideal; medians): items of 5 us, 16-23 us through
-:func:`run_split` and 7-12 us through :func:`run_sliced`; items of 45 us, 57-75 and
-18-57 us. When workers still announced from Python and every job went out from
-Python, the same calls took 31-33 and 72-125 us over (an empty job: 27-31 us, now
-16-19 through :func:`run_split`; a native job that ends before the worker starts
-gains nothing). Batchnorm's kernels run as native jobs.
+items in 4 slices, time over the ideal; medians, three runs): items of 4-5 us, 16-27
+us through :func:`run_split` and 9-12 us through :func:`run_sliced`; items of 41-45
+us, 52-75 us and 18-72 us (there the 4 slices' imbalance dominates, and the runs
+scatter). Before workers announced from their spin, the same calls took 31-33 and
+72-125 us over, and an empty job 27-31 us (now 16-20 through :func:`run_split`; a
+native job that ends before the worker has started gains nothing). Batchnorm's kernels
+run as native jobs.
 
 One caller at a time uses the pool; a call made while another thread's call runs, or
 from inside a slice (a chunk's kernel that splits again), runs on the calling thread
@@ -51,7 +54,7 @@ import numpy as np
 
 from ._jit import jit
 from ._spin import (
-    ATOMIC, NEW_JOB, SPINNING, announce_and_spin, announce_and_wait, fetch_add, store_release, ticks_per_second,
+    ATOMIC, NEW_JOB, announce_and_wait, fetch_add, store_release, ticks_per_second,
     wait_until,
 )
 
@@ -120,7 +123,7 @@ class _Pool:
     def _serve(self, i: int) -> None:
         done = 0
         counters = self.counters
-        ticket = np.array([0, DONE + i, self.budget], np.int64)
+        ticket = np.zeros(1, np.int64)
         while True:
             if announce_and_wait(counters, DONE + i, done, JOB, ASLEEP, self.budget) != NEW_JOB:
                 with self.wake:
@@ -142,7 +145,7 @@ class _Pool:
         number = int(counters[JOB]) + 1
         self.job = job
         if native and not self.sleepers:
-            job(np.array([number, 0, 0], np.int64))
+            job(np.array([number], np.int64))
             if counters[JOB] != number:  # the job failed before it could hand itself out
                 with self.wake:
                     _publish(counters, number)
@@ -152,7 +155,7 @@ class _Pool:
                 _publish(counters, number)
                 if self.sleepers:
                     self.wake.notify_all()
-            job(np.zeros(3, np.int64))
+            job(np.zeros(1, np.int64))
         if not wait_until(counters, DONE, len(counters), number, True, self.budget):
             with self.wake:
                 counters[ASLEEP] = 1
@@ -228,19 +231,15 @@ def take_slice(counters, bounds, ticket):
     """The next slice ``(lo, hi)`` of a native job (:func:`run_sliced`), taken from
     ``counters`` in one atomic step; ``(0, 0)`` once none is left.
 
-    ``ticket`` (int64: the job's number, a worker's slot in ``counters``, its spin
-    budget) is the calling thread's, from :meth:`_Pool.run`. The caller's first call
-    publishes the job (``ticket[0]``), from native code, handing it to the spinning
-    workers. A worker that finds no slice left announces the job done and waits for the
-    next one here, still without the GIL (:func:`._spin.announce_and_wait`)."""
+    ``ticket`` is the calling thread's one-element int64 array from :meth:`_Pool.run`:
+    the caller's holds the job's number, which its first call publishes, from native
+    code, handing the job to the spinning workers (and sets to 0); a worker's holds 0."""
     if ticket[0]:
         _publish(counters, ticket[0])
         ticket[0] = 0
     p = fetch_add(counters, NEXT, 1)
     if p + 1 < bounds.size:
         return bounds[p], bounds[p + 1]
-    if ticket[1] and SPINNING:
-        announce_and_spin(counters, ticket[1], counters[JOB], JOB, ASLEEP, ticket[2])
     return 0, 0
 
 
@@ -270,11 +269,11 @@ def run_sliced(sliced, n: int, args: tuple, min_per_thread: int = 1,
     """
     threads = min(thread_count(), n // max(1, min_per_thread))
     if threads <= 1 or not ATOMIC or getattr(_inside, "active", False):
-        sliced(np.zeros(DONE, np.int64), _bounds(n, 1), np.zeros(3, np.int64), *args)
+        sliced(np.zeros(DONE, np.int64), _bounds(n, 1), np.zeros(1, np.int64), *args)
         return
     pool = _get_pool()
     if not pool.busy.acquire(blocking=False):
-        sliced(np.zeros(DONE, np.int64), _bounds(n, 1), np.zeros(3, np.int64), *args)
+        sliced(np.zeros(DONE, np.int64), _bounds(n, 1), np.zeros(1, np.int64), *args)
         return
     bounds = _bounds(n, min(n, threads * max(1, slices_per_thread)))
     errors = []

@@ -76,9 +76,8 @@ read by :mod:`._caches`) depends on where the second pass can find them:
 Channel groups are split across the kernel threads as native jobs
 (:func:`._threads.run_sliced`): each kernel takes its slices of channels itself, so the
 threads do not wait on each other for the GIL; against slices handed out from Python,
-bn-small's forward+backward took 0.93-0.97x the time (kernels alone, medians of 30
-interleaved turns, four runs), bn-large's 0.98-1.01x (two runs) and (64, 256, 14 x 14)'s
-0.97x. (N, C) input, where a channel's
+bn-small's forward+backward took 0.96-0.98x the time (kernels alone, medians of 30
+interleaved turns, three runs) and bn-large's 0.99x. (N, C) input, where a channel's
 values are strided, runs row by row instead, with C accumulators.
 """
 

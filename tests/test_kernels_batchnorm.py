@@ -192,7 +192,7 @@ def _forced_split(parts):
     on the calling thread."""
     def run(sliced, n, args, min_per_thread=1, slices_per_thread=None):
         bounds = np.array([n * p // parts for p in range(parts + 1)], np.int64)
-        sliced(np.zeros(4, np.int64), bounds, np.zeros(3, np.int64), *args)
+        sliced(np.zeros(4, np.int64), bounds, np.zeros(1, np.int64), *args)
     return run
 
 

@@ -5,6 +5,7 @@ and fork."""
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 import time
 
@@ -272,6 +273,17 @@ def test_a_native_job_inside_a_slice_or_from_several_threads_gets_its_whole_rang
         t.join(timeout=60)
     assert sorted(results) == [0, 1, 2, 3]
     assert all(h.tolist() == [1] * 300 and t == 300 for runs in results.values() for h, t in runs)
+
+
+def test_a_native_job_keeps_no_reference_to_its_arrays_once_it_returned():
+    """The tape keeps a gradient without copying it only when nothing else refers to it:
+    a worker must not hold the job's arguments after the call."""
+    hits, taken = np.zeros(1000, np.int64), np.zeros(1, np.int64)
+    before = sys.getrefcount(hits)
+    for _ in range(20):
+        run_sliced(_count_sliced, 1000, (hits, taken), slices_per_thread=4)
+        assert sys.getrefcount(hits) == before
+    assert hits.tolist() == [20] * 1000
 
 
 def test_fetch_add_from_threads_at_once_loses_no_addition():
