@@ -110,7 +110,6 @@ class _Pool:
     runs Python."""
 
     def __init__(self, workers: int):
-        self.workers = workers
         self.counters = np.zeros(DONE + workers, np.int64)
         self.budget = int(SPIN_SECONDS * ticks_per_second())
         self.wake = threading.Condition()
@@ -268,11 +267,8 @@ def run_sliced(sliced, n: int, args: tuple, min_per_thread: int = 1,
     disabled, the calling thread runs every slice.
     """
     threads = min(thread_count(), n // max(1, min_per_thread))
-    if threads <= 1 or not ATOMIC or getattr(_inside, "active", False):
-        sliced(np.zeros(DONE, np.int64), _bounds(n, 1), np.zeros(1, np.int64), *args)
-        return
-    pool = _get_pool()
-    if not pool.busy.acquire(blocking=False):
+    pool = _get_pool() if threads > 1 and ATOMIC and not getattr(_inside, "active", False) else None
+    if pool is None or not pool.busy.acquire(blocking=False):
         sliced(np.zeros(DONE, np.int64), _bounds(n, 1), np.zeros(1, np.int64), *args)
         return
     bounds = _bounds(n, min(n, threads * max(1, slices_per_thread)))

@@ -94,6 +94,15 @@ def test_a_call_from_inside_a_slice_runs_on_that_thread():
     assert sorted(i for i, _, _ in inner) == sorted(outer_ids)
 
 
+def _on_threads(call, count):
+    """Run ``call(k)`` for k in ``range(count)``, each on a thread of its own, and join them."""
+    callers = [threading.Thread(target=call, args=(k,)) for k in range(count)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(timeout=60)
+
+
 def test_threads_calling_at_once_all_get_their_whole_range():
     results = {}
 
@@ -103,11 +112,7 @@ def test_threads_calling_at_once_all_get_their_whole_range():
             run_split(_counting_kernel(hits), 500, ())
         results[key] = hits
 
-    callers = [threading.Thread(target=call, args=(k,)) for k in range(4)]
-    for t in callers:
-        t.start()
-    for t in callers:
-        t.join(timeout=60)
+    _on_threads(call, 4)
     assert sorted(results) == [0, 1, 2, 3]
     assert all(h.tolist() == [30] * 500 for h in results.values())
 
@@ -266,11 +271,7 @@ def test_a_native_job_inside_a_slice_or_from_several_threads_gets_its_whole_rang
     def call(key):
         results[key] = [_run_counting(300) for _ in range(30)]
 
-    callers = [threading.Thread(target=call, args=(k,)) for k in range(4)]
-    for t in callers:
-        t.start()
-    for t in callers:
-        t.join(timeout=60)
+    _on_threads(call, 4)
     assert sorted(results) == [0, 1, 2, 3]
     assert all(h.tolist() == [1] * 300 and t == 300 for runs in results.values() for h, t in runs)
 
