@@ -140,7 +140,8 @@ def ticks():
 
 
 @jit
-def _spin(counters, lo, hi, value, equal, budget):
+def spin_until(counters, lo, hi, value, equal, budget):
+    """:func:`wait_until` in native code (x86-64 with numba's JIT on): for jitted callers."""
     start = _ticks()
     while True:
         waiting = False
@@ -171,7 +172,7 @@ def wait_until(counters, lo, hi, value, equal, budget):
     """
     if not SPINNING or budget <= 0:
         return bool(budget > 0 and all((counters[lo:hi] == value) == equal))
-    return _spin(counters, lo, hi, value, equal, budget)
+    return spin_until(counters, lo, hi, value, equal, budget)
 
 
 #: What :func:`announce_and_wait` saw: a new job, the caller asleep, or its budget spent.

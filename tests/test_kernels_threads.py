@@ -309,3 +309,31 @@ def test_announce_and_wait_stores_the_job_done_and_says_what_it_saw():
     assert counters.tolist() == [3, 0, 3]
     if SPINNING:
         assert 0.015 < time.perf_counter() - start < 1.0
+
+
+def test_the_callers_last_take_slice_waits_for_the_workers_and_says_whether_they_finished():
+    """The caller's ticket ``[number, number, budget]``: its first take_slice publishes the
+    job, its last one (no slice left) waits for every worker's done counter and sets
+    ``ticket[1]`` to 0 when they all finished, -1 when its budget ran out. Without spinning
+    (numba's JIT off) it does not wait and leaves the waiting to Python."""
+    done, per_second = threads_module.DONE, ticks_per_second()
+    counters = np.zeros(done + 1, np.int64)  # one worker
+    bounds = np.array([0, 4], np.int64)
+    counters[done] = 7  # the worker finished job 7 already
+    budget = int(0.5 * per_second) or 1
+    ticket = np.array([7, 7, budget], np.int64)
+    assert tuple(take_slice(counters, bounds, ticket)) == (0, 4)
+    assert counters[threads_module.JOB] == 7 and ticket[0] == 0
+    assert tuple(take_slice(counters, bounds, ticket)) == (0, 0)
+    assert ticket.tolist() == [0, 0 if SPINNING else 7, budget]
+
+    counters[done] = 7  # job 8 goes out, and the worker never finishes it
+    ticket = np.array([8, 8, int(0.02 * per_second) or 1], np.int64)
+    start = time.perf_counter()
+    assert tuple(take_slice(counters, bounds, ticket)) == (0, 4)
+    assert tuple(take_slice(counters, bounds, ticket)) == (0, 0)
+    assert ticket[1] == (-1 if SPINNING else 8)
+    if SPINNING:
+        assert 0.015 < time.perf_counter() - start < 1.0
+    worker_ticket = np.zeros(1, np.int64)
+    assert tuple(take_slice(counters, bounds, worker_ticket)) == (0, 0)  # a worker never waits
