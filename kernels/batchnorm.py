@@ -66,6 +66,15 @@ read by :mod:`._caches`) depends on where the second pass can find them:
   1.15-1.19x in the forward; on bn-small, (64, 32, 32 x 32), groups of 3-4 took
   1.04-1.12x the time of groups of 8 in the backward (ratios of medians, variants taking
   turns in one process).
+  Where x and dy fit together in the usable L3, the second pass finds them there
+  whatever the group's size, and small groups only cut the runs short: each thread then
+  takes its channels as one slice and one group (:func:`whole_slices`). On a Zen 4 (1
+  MB of L2, 32 MB of L3), forward+backward, kernels alone, against two slices a thread
+  in groups sized as above: 0.79-0.90x on bn-small (16 channels a group against 8,
+  five runs; forward 0.91x, backward 0.92x), 0.72-0.82x on (128, 32, 32 x 32), 0.87x
+  on (32, 128, 28 x 28), 0.92x on (64, 256, 14 x 14), 0.95x on (16, 32, 32 x 32); where
+  they do not fit, 1.00x at (24, 64, 56 x 56) and 1.03-1.08x on bn-large, which keep
+  the rule above (medians of 12-40 interleaved turns).
 * On Intel's Xeon (2 MB of L2, an L3 spread over the whole socket's mesh and slow to
   reach from one core), the second pass must find its group in the L2: the group is as
   large as fits, twice over, in a quarter of it (:data:`L2_SHARE`). Forward+backward,
@@ -93,8 +102,9 @@ from ._threads import run_sliced, take_slice, thread_count
 
 #: Below this many elements a kernel runs on the calling thread alone.
 MIN_ELEMENTS_PER_THREAD = 1 << 16
-#: Slices per thread for the (N, C, M) kernels: fewer than :mod:`._threads`' default,
-#: because the forward sums the first group of every slice with no write to overlap.
+#: Slices per thread for the (N, C, M) kernels where groups are sized by runs and caches
+#: (one where :func:`whole_slices`): fewer than :mod:`._threads`' default, because the
+#: forward sums the first group of every slice with no write to overlap.
 PLANE_SLICES_PER_THREAD = 2
 
 
@@ -116,21 +126,32 @@ def _groups_stay_in_l2():
     return cpu_vendor() == "GenuineIntel"
 
 
+def whole_slices(x):
+    """Whether each kernel thread takes its channels of ``x`` (N, C, M) as one slice and
+    one group: where groups are sized for long runs (not Intel) and x and dy fit together
+    in the usable L3, so that the second pass finds them there whatever the group's size
+    (see the module docstring)."""
+    return not _groups_stay_in_l2() and not exceeds_cache(x, 2)
+
+
 def group_channels(x):
     """Channels per group for ``x`` (N, C, M); at least one.
 
     The forward holds two groups of x in cache (the one being written, the next being
     summed), the backward one group each of dy and x. Where groups stay in the L2
     (Intel), as many channels as fit, two arrays' worth, in ``1 / L2_SHARE`` of a core's
-    L2: on a 2 MB L2, 1 channel on bn-large and on bn-small. Elsewhere, enough that each
-    item's run of the group's rows is at least :data:`RUN_BYTES` long, but no more than
-    fit, two arrays' worth, in a core's L2 plus a quarter of this thread's share of the
-    usable L3 (:func:`._caches.usable_cache_bytes`): on bn-large, a 12.25 KiB row, this
-    gives 3 channels; on bn-small, a 4 KiB row, 8."""
-    N, _, M = x.shape
+    L2: on a 2 MB L2, 1 channel on bn-large and on bn-small. Elsewhere, all of them where
+    x and dy fit in the usable L3 (:func:`whole_slices`: the kernels then cap a group at
+    their slice, one a thread); else enough that each item's run of the group's rows is
+    at least :data:`RUN_BYTES` long, but no more than fit, two arrays' worth, in a core's
+    L2 plus a quarter of this thread's share of the usable L3
+    (:func:`._caches.usable_cache_bytes`): on bn-large, a 12.25 KiB row, 3 channels."""
+    N, C, M = x.shape
     channel = max(1, 2 * N * M * x.itemsize)
     if _groups_stay_in_l2():
         return max(1, usable_cache_bytes(2) // L2_SHARE // channel)
+    if whole_slices(x):
+        return max(1, C)
     row = max(1, M * x.itemsize)
     budget = usable_cache_bytes(2) + usable_cache_bytes(3) // (4 * thread_count())
     return max(1, min(-(-RUN_BYTES // row), budget // channel))
@@ -426,12 +447,18 @@ def _forward_train_rows(counters, bounds, ticket, x, gamma, beta, eps, y, mean, 
         c_lo, c_hi = take_slice(counters, bounds, ticket)
 
 
-def _split(kernel, x, args):
+def _split(kernel, x, args, slices_per_thread=PLANE_SLICES_PER_THREAD):
     """Run ``kernel`` over x's channels on the kernel threads (:func:`._threads.run_sliced`)."""
     N, C, M = x.shape
     per_channel = max(N * M, 1)
     run_sliced(kernel, C, args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // per_channel),
-               slices_per_thread=PLANE_SLICES_PER_THREAD)
+               slices_per_thread=slices_per_thread)
+
+
+def _plane_slices(x):
+    """Slices per thread for the (N, C, M) training kernels: one where
+    :func:`whole_slices`, else :data:`PLANE_SLICES_PER_THREAD`."""
+    return 1 if whole_slices(x) else PLANE_SLICES_PER_THREAD
 
 
 @jit
@@ -440,6 +467,13 @@ def _blend(running, batch, momentum, factor):
     float64 and rounded once to ``running``'s dtype."""
     for c in range(running.size):
         running[c] = (1.0 - momentum) * np.float64(running[c]) + momentum * factor * batch[c]
+
+
+@jit
+def _blend_both(running_mean, running_var, mean, var, momentum, factor):
+    """:func:`_blend` of the running mean (factor 1) and the running variance (``factor``)."""
+    _blend(running_mean, mean, momentum, 1.0)
+    _blend(running_var, var, momentum, factor)
 
 
 def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=None, momentum=0.1):
@@ -474,10 +508,12 @@ def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=
         _split(_forward_train_rows, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
     elif C:
         _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x), _streams_output(x),
-                                          y, mean, var, invstd))
-    if running_mean is not None:
+                                          y, mean, var, invstd), _plane_slices(x))
+    if running_mean is not None and running_var is not None:  # a layer's call: one dispatch
+        _blend_both(running_mean, running_var, mean, var, float(momentum), m / (m - 1))
+    elif running_mean is not None:
         _blend(running_mean, mean, float(momentum), 1.0)
-    if running_var is not None:
+    elif running_var is not None:
         _blend(running_var, var, float(momentum), m / (m - 1))
     return y, mean, var, invstd
 
@@ -604,7 +640,7 @@ def batchnorm_backward(dy, x, gamma, mean, invstd, training=True):
     else:
         _split(_backward_planes, x, (dy, x, gamma, mean, invstd, bool(training), group_channels(x),
                                      _streams_output(x),
-                                     dx, dgamma, dbeta))
+                                     dx, dgamma, dbeta), _plane_slices(x))
     return dx, dgamma, dbeta
 
 

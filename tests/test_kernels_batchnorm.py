@@ -268,23 +268,35 @@ def test_channel_groups_give_the_same_numbers_streamed_or_not(monkeypatch, dtype
 
 
 def test_the_group_size_follows_rows_and_caches(monkeypatch):
-    """Where groups are sized for long runs (AMD): a group's run per item reaches
-    RUN_BYTES (32 KiB), unless two arrays' worth of the group would not fit in the L2 plus
-    a quarter of a thread's share of the L3."""
+    """Where groups are sized for long runs (AMD): x and dy that fit together in the
+    usable L3 go as one slice and one group a thread; larger ones in groups whose run per
+    item reaches RUN_BYTES (32 KiB), unless two arrays' worth of the group would not fit
+    in the L2 plus a quarter of a thread's share of the L3."""
     sizes = {2: 1 << 20, 3: 32 << 20}
     monkeypatch.setattr(bn_module, "cpu_vendor", lambda: "AuthenticAMD")
     monkeypatch.setattr(bn_module, "usable_cache_bytes", lambda level: sizes[level])
     monkeypatch.setattr(bn_module, "thread_count", lambda: 2)
     assert bn_module.RUN_BYTES == 32 << 10
-    assert bn_module.group_channels(np.empty((32, 8, 1024), np.float32)) == 8  # 4 KiB rows
-    assert bn_module.group_channels(np.empty((32, 64, 3136), np.float32)) == 3  # 12.25 KiB rows
-    assert bn_module.group_channels(np.empty((32, 8, 1024), np.float64)) == 4
-    assert bn_module.group_channels(np.empty((4, 64, 16), np.float32)) == 512  # the caller caps it at C
-    # 1 MiB a channel and array: 5 MiB hold two channels of two arrays
-    assert bn_module.group_channels(np.empty((256, 8, 1024), np.float32)) == 2
-    assert bn_module.group_channels(np.empty((512, 8, 1024), np.float32)) == 1
+
+    def plan(shape, dtype=np.float32):
+        x = np.empty(shape, dtype)
+        return bn_module.group_channels(x), bn_module._plane_slices(x)
+
+    # x and dy fit in 32 MiB: all channels in a group, one slice a thread
+    assert plan((32, 8, 1024)) == (8, 1)
+    assert plan((64, 32, 1024)) == (32, 1)  # bn-small, 8 MiB an array
+    assert plan((128, 32, 1024)) == (32, 1)  # 16 MiB: exactly fits twice
+    # larger: runs of at least 32 KiB, as the L2 and the L3 allow
+    slices = bn_module.PLANE_SLICES_PER_THREAD
+    assert plan((129, 32, 1024)) == (4, slices)  # 1 MiB a channel (two arrays' worth): 5 MiB hold 4
+    assert plan((32, 64, 3136)) == (3, slices)  # bn-large: 12.25 KiB rows
+    assert plan((16, 512, 1024)) == (8, slices)  # 4 KiB rows
+    assert plan((16, 256, 1024), np.float64) == (4, slices)  # 8 KiB rows
+    assert plan((5, 65536, 16)) == (512, slices)  # 64-byte rows
+    assert plan((256, 20, 1024)) == (2, slices)  # 2 MiB a channel: 5 MiB hold two
+    assert plan((512, 16, 1024)) == (1, slices)
     monkeypatch.setattr(bn_module, "thread_count", lambda: 8)  # 1 + 1 MiB
-    assert bn_module.group_channels(np.empty((256, 8, 1024), np.float32)) == 1
+    assert plan((256, 20, 1024)) == (1, slices)
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 1) is False  # exactly 32 MiB
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 2) is True
 
