@@ -84,17 +84,21 @@ def batch_norm(x, gamma=None, beta=None, running_mean=None, running_var=None, tr
     >>> y.data.ravel().tolist(), mean.tolist(), var.tolist()
     ([-1.0, 1.0], [0.2], [1.1])
     """
-    if not isinstance(x, Value):
-        x = _values("batch_norm", ("input",), (x,))[0]
-    C = x.shape[1] if x.ndim >= 2 else 1
-    dtype = x.dtype
-    if gamma is None:
-        gamma = Value(np.ones(C, dtype), requires_grad=False)
-    if beta is None:
-        beta = Value(np.zeros(C, dtype), requires_grad=False)
-    values = _values("batch_norm", ("input", "gamma", "beta"), (x, gamma, beta))
+    if isinstance(x, Value) and isinstance(gamma, Value) and isinstance(beta, Value):
+        values = (x, gamma, beta)  # a layer's call: nothing to convert
+    else:
+        if not isinstance(x, Value):
+            x = _values("batch_norm", ("input",), (x,))[0]
+        data = x.data
+        C = data.shape[1] if type(data) is not float and data.ndim >= 2 else 1
+        if gamma is None:
+            gamma = Value(np.ones(C, x.dtype), requires_grad=False)
+        if beta is None:
+            beta = Value(np.zeros(C, x.dtype), requires_grad=False)
+        values = _values("batch_norm", ("input", "gamma", "beta"), (x, gamma, beta))
     return apply(_bn.BATCH_NORM, values, running_mean=_stat(running_mean), running_var=_stat(running_var),
-                 training=bool(training), momentum=momentum, eps=eps, needs=_needs(values))
+                 training=bool(training), momentum=momentum, eps=eps,
+                 needs=(values[0].requires_grad, values[1].requires_grad, values[2].requires_grad))
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0) -> Value:

@@ -32,6 +32,7 @@ _state_anomaly = False
 _active_tapes: list["Tape"] = []
 
 _by_position = operator.attrgetter("_id")
+_data_of = operator.attrgetter("data")
 
 
 def is_grad_enabled() -> bool:
@@ -454,6 +455,7 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
     anomaly = _state_anomaly
     fit = fit_gradient
     unreached, many, freed, store = UNREACHED, MANY, _already_freed, _store_grad  # locals: faster lookups
+    data_of, ndarray = _data_of, np.ndarray
     try:
         for node in nodes:
             g = node._g
@@ -516,7 +518,7 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
                 ga = gb = previous = None
                 continue
             try:
-                grads = backward(g, saved, *[p.data for p in a])
+                grads = backward(g, saved, *map(data_of, a))
             except _MATH_ERRORS as e:
                 raise _backward_error(node, e) from None
             if anomaly:
@@ -525,7 +527,10 @@ def _walk(root, seed, nodes, accumulate: bool, retain_graph: bool, capture=None,
                 if gp is None or not parent.requires_grad:
                     continue
                 data = parent.data
-                if type(gp) is not float or type(data) is not float:
+                if type(gp) is ndarray:
+                    if type(data) is not ndarray or gp.shape != data.shape or gp.dtype != data.dtype:
+                        gp = fit(gp, data, node)
+                elif type(gp) is not float or type(data) is not float:
                     gp = fit(gp, data, node)
                 previous = parent._g
                 parent._g = gp if previous is unreached else previous + gp

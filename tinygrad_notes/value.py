@@ -501,9 +501,14 @@ def value_args(values, where: str):
 
 def apply(op, inputs, **params) -> Value:
     """Run a registered op on Values and record it: the general path for n-ary ops."""
+    inputs = tuple(inputs)
+    arrays = []
+    requires_grad = False
+    for v in inputs:  # a loop, not generators: this runs once per op of every tensor graph
+        arrays.append(v.data)
+        requires_grad = requires_grad or v.requires_grad
     try:
-        data, saved = op.forward(*(v.data for v in inputs), **params)
+        data, saved = op.forward(*arrays, **params)
     except _OP_ERRORS as e:
         raise named_error(op, e, "shapes " + ", ".join(str(v.shape) for v in inputs)) from None
-    requires_grad = any(v.requires_grad for v in inputs)
-    return _node(data, op, tuple(inputs), MANY, saved, requires_grad)
+    return _node(data, op, inputs, MANY, saved, requires_grad)

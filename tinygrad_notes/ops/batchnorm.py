@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .conv import float_arrays, kernels
+from .conv import float_arrays, kernels, plain_floats
 from .registry import register
 
 
@@ -34,7 +34,10 @@ def _check_stat(name, a, C, training):
 def _batch_norm_fwd(x, gamma, beta, running_mean=None, running_var=None, training=True, momentum=0.1,
                     eps=1e-5, needs=(True, True, True)):
     """Algorithm 1 / eqs. 3.19-3.20 (training) or eq. 3.24 (inference)."""
-    (x3, g, b), dtype = float_arrays("batch_norm", {"input": x, "gamma": gamma, "beta": beta})
+    if plain_floats(x, gamma, beta):
+        x3, g, b, dtype = x, gamma, beta, x.dtype
+    else:
+        (x3, g, b), dtype = float_arrays("batch_norm", {"input": x, "gamma": gamma, "beta": beta})
     if x3.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C) or (N, C, H, W), got shape {x.shape}")
     C = x3.shape[1]
@@ -63,16 +66,17 @@ def _batch_norm_fwd(x, gamma, beta, running_mean=None, running_var=None, trainin
             raise ValueError("batch_norm: inference (training=False) needs running_mean and running_var")
         mean = np.array(running_mean, dtype=np.float64)  # a copy: later training steps move it
         y, invstd = kernels().batchnorm_forward_infer(x3, g, b, mean, running_var, float(eps))
-    return y.reshape(shape), (mean, invstd, bool(training), tuple(needs), dtype)
+    return y.reshape(shape), (mean, invstd, bool(training), needs, dtype)
 
 
 def _batch_norm_bwd(grad, saved, x, gamma, beta):
     """Eq. 3.22 (dgamma, dbeta) and eq. 3.23 (dx), one fused kernel."""
     mean, invstd, training, needs, dtype = saved
-    x3 = np.ascontiguousarray(x, dtype=dtype)
-    shape = x3.shape
-    x3 = x3.reshape(shape[0], shape[1], math.prod(shape[2:]))
-    g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(x3.shape)
+    if not plain_floats(x, grad) or x.dtype != dtype:
+        x, grad = np.ascontiguousarray(x, dtype=dtype), np.ascontiguousarray(grad, dtype=dtype)
+    shape = x.shape
+    x3 = x.reshape(shape[0], shape[1], math.prod(shape[2:]))
+    g3 = grad.reshape(x3.shape)
     dx, dgamma, dbeta = kernels().batchnorm_backward(g3, x3, gamma, mean, invstd, training)
     return (dx.reshape(shape) if needs[0] else None,
             dgamma.astype(dtype) if needs[1] else None,

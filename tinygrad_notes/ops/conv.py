@@ -29,12 +29,19 @@ from .registry import register
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+_kernels = None
+
+
 def kernels():
     """The numba kernels package, imported on first use: ``import tinygrad_notes`` then
-    does not pay for importing numba (about 0.2 s) until a CNN op runs."""
-    import tinygrad_notes.kernels as k
+    does not pay for importing numba (about 0.2 s) until a CNN op runs. Kept once
+    imported: an ``import`` statement on every call costs a module lookup per op."""
+    global _kernels
+    if _kernels is None:
+        import tinygrad_notes.kernels as k
 
-    return k
+        _kernels = k
+    return _kernels
 
 
 def pair(value, name: str, op: str, minimum: int) -> tuple:
@@ -51,6 +58,19 @@ def pair(value, name: str, op: str, minimum: int) -> tuple:
         what = "positive" if minimum == 1 else "non-negative"
         raise ValueError(f"{op}: {name} must be {what}, got {value!r}")
     return int(items[0]), int(items[1])
+
+
+def plain_floats(*arrays) -> bool:
+    """Whether every one of ``arrays`` is a C-contiguous ndarray (not 0-d) of the first
+    one's float dtype: the usual case, in which :func:`float_arrays` has nothing to
+    refuse or convert, tested first with as little work as possible."""
+    dtype = getattr(arrays[0], "dtype", None)
+    if dtype not in _FLOATS:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dtype or not a.ndim or not a.flags.c_contiguous:
+            return False
+    return True
 
 
 def float_arrays(op: str, named: dict) -> tuple:
@@ -112,8 +132,11 @@ def conv2d_params(x_shape, w_shape, b_shape, stride, padding, dilation, groups):
 
 def _conv2d_fwd(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, needs=(True, True, True)):
     """Eq. 3.9/3.10: ``z = a * w + b`` (a cross-correlation, as in the notes)."""
-    named = {"input": x, "weight": w} if b is None else {"input": x, "weight": w, "bias": b}
-    arrays, dtype = float_arrays("conv2d", named)
+    if plain_floats(x, w) if b is None else plain_floats(x, w, b):
+        arrays, dtype = (x, w, b), x.dtype
+    else:
+        named = {"input": x, "weight": w} if b is None else {"input": x, "weight": w, "bias": b}
+        arrays, dtype = float_arrays("conv2d", named)
     settings = conv2d_params(x.shape, w.shape, None if b is None else np.shape(b), stride, padding,
                              dilation, groups)
     y = kernels().conv2d_forward(arrays[0], arrays[1], arrays[2] if b is not None else None, *settings)
