@@ -248,20 +248,36 @@ def take_slice(counters, bounds, ticket):
     ``counters`` in one atomic step; ``(0, 0)`` once none is left.
 
     ``ticket`` is the calling thread's int64 array from :meth:`_Pool.run`. The caller's
-    is ``[number, number, budget]``: its first call publishes the job's number, from
-    native code, handing the job to the spinning workers (and sets ``ticket[0]`` to 0);
-    the call that finds no slice left waits, still in native code, up to ``budget``
-    ticks for every worker to announce the job done, and sets ``ticket[1]`` to 0 when
-    they did, -1 when the budget ran out. A worker's ticket holds 0."""
-    if ticket[0]:
-        _publish(counters, ticket[0])
-        ticket[0] = 0
+    is ``[number, number, budget]``: its first call hands the job out
+    (:func:`hand_out`); the call that finds no slice left waits for the workers
+    (:func:`wait_for_workers`). A worker's ticket holds 0."""
+    hand_out(counters, ticket)
     p = fetch_add(counters, NEXT, 1)
     if p + 1 < bounds.size:
         return bounds[p], bounds[p + 1]
+    wait_for_workers(counters, ticket)
+    return 0, 0
+
+
+@jit
+def hand_out(counters, ticket):
+    """The caller's first call publishes the job's number from ``ticket[0]``, from native
+    code, handing the job to the spinning workers, and sets ``ticket[0]`` to 0; later
+    calls, and a worker's, do nothing. A native job that does not take slices with
+    :func:`take_slice` calls this first and :func:`wait_for_workers` last."""
+    if ticket[0]:
+        _publish(counters, ticket[0])
+        ticket[0] = 0
+
+
+@jit
+def wait_for_workers(counters, ticket):
+    """The caller waits, still in native code, up to ``ticket[2]`` ticks for every worker
+    to announce the job ``ticket[1]`` done, and sets ``ticket[1]`` to 0 when they did,
+    -1 when the budget ran out (:meth:`_Pool.run` then waits in Python, or sleeps). A
+    worker's ticket, and one that already waited, do nothing."""
     if ticket.size > 2 and ticket[1] > 0 and SPINNING:
         ticket[1] = 0 if spin_until(counters, DONE, counters.size, ticket[1], True, ticket[2]) else -1
-    return 0, 0
 
 
 @functools.lru_cache(maxsize=256)
