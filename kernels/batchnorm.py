@@ -18,7 +18,7 @@ interleaved turns). (N, C) input, where a channel's values are strided, keeps fl
 sums.
 
 Memory traffic is the cost. Each kernel reads a group of channels twice, the second
-time from cache:
+time from cache (or, where x and dy fit in the L3, a chunk of items: see below):
 
 * forward: one pass sums x for the mean and variance (shifted by the channel's first
   value, so that a large mean does not cancel the variance away), and a second writes
@@ -28,9 +28,9 @@ time from cache:
   process can count on, :func:`._caches.usable_cache_bytes`), y goes out with streaming
   stores instead, one whole cache line at a time, each line written after a line of
   the next group's row is read and added into accumulators held in registers
-  (:func:`_stream_lines_and_sum`, :mod:`._lanes`). The forward alone takes about as
-  long either way, but a plain store leaves y's lines dirty in the L3 for the backward
-  to write back: on bn-large, forward+backward took 0.94-1.01x (median of five runs
+  (:func:`._bn_rows._stream_lines_and_sum`, :mod:`._lanes`). The forward alone takes
+  about as long either way, but a plain store leaves y's lines dirty in the L3 for the
+  backward to write back: on bn-large, forward+backward took 0.94-1.01x (median of five runs
   0.97x) the time with y streamed on a Zen 4 with a 32 MB L3 (kernels alone, 20-40
   interleaved turns a run). Against streaming a whole group and summing the next one
   after it, the line-by-line pipeline took 0.83-0.86x the forward's time and
@@ -66,15 +66,17 @@ read by :mod:`._caches`) depends on where the second pass can find them:
   1.15-1.19x in the forward; on bn-small, (64, 32, 32 x 32), groups of 3-4 took
   1.04-1.12x the time of groups of 8 in the backward (ratios of medians, variants taking
   turns in one process).
-  Where x and dy fit together in the usable L3, the second pass finds them there
-  whatever the group's size, and small groups only cut the runs short: each thread then
-  takes its channels as one slice and one group (:func:`whole_slices`). On a Zen 4 (1
-  MB of L2, 32 MB of L3), forward+backward, kernels alone, against two slices a thread
-  in groups sized as above: 0.79-0.90x on bn-small (16 channels a group against 8,
-  five runs; forward 0.91x, backward 0.92x), 0.72-0.82x on (128, 32, 32 x 32), 0.87x
-  on (32, 128, 28 x 28), 0.92x on (64, 256, 14 x 14), 0.95x on (16, 32, 32 x 32); where
-  they do not fit, 1.00x at (24, 64, 56 x 56) and 1.03-1.08x on bn-large, which keep
-  the rule above (medians of 12-40 interleaved turns).
+  Where x and dy fit together in the usable L3, the second pass finds them there in
+  any order, and groups only cut the runs short and leave a thread idle at the end of
+  its last slice: the kernels of :mod:`.batchnorm_items` then go through x by chunks of
+  whole items, which the threads take as they come (:func:`by_items`). On a Zen 4 (1 MB
+  of L2, 32 MB of L3), forward+backward, kernels alone, against the channel groups of
+  the session before: 0.75-0.91x on bn-small, 0.71x on (128, 32, 32 x 32), 0.86x on
+  (32, 128, 28 x 28), 0.85x on (16, 32, 32 x 32) and 0.42x on (64, 256, 14 x 14), whose
+  784-byte rows the groups streamed (medians of 15-40 interleaved turns). One slice and
+  one group a thread, tried first, gave 0.79-0.90x on bn-small and 0.92x on (64, 256,
+  14 x 14). Where x and dy do not fit, bn-large, (24, 64, 56 x 56), whole items took
+  1.15x and one group a thread 1.00-1.08x: they keep the rule above.
 * On Intel's Xeon (2 MB of L2, an L3 spread over the whole socket's mesh and slow to
   reach from one core), the second pass must find its group in the L2: the group is as
   large as fits, twice over, in a quarter of it (:data:`L2_SHARE`). Forward+backward,
@@ -94,17 +96,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._bn_rows import (
+    BLOCK, _affine, _affine_row, _backward_coefficients, _dx_row, _dy_sums, _forward_coefficients,
+    _normalize_block_and_sum, _stream_row_and_sum, add_row_sums,
+)
 from ._caches import cpu_vendor, usable_cache_bytes
 from ._jit import REDUCTION_MATH, jit
-from ._lanes import add_shifted, add_shifted_last, lane_count, merge, total, zeros
-from ._stream import LINE, STREAMING, affine_line, dx_line, store_fence, whole_lines
+from ._stream import STREAMING, store_fence
 from ._threads import run_sliced, take_slice, thread_count
+from .batchnorm_items import backward_items, forward_train_items, item_chunk
+from .batchnorm_items import scratch as items_scratch
 
 #: Below this many elements a kernel runs on the calling thread alone.
 MIN_ELEMENTS_PER_THREAD = 1 << 16
-#: Slices per thread for the (N, C, M) kernels where groups are sized by runs and caches
-#: (one where :func:`whole_slices`): fewer than :mod:`._threads`' default, because the
-#: forward sums the first group of every slice with no write to overlap.
+#: Slices per thread for the (N, C, M) kernels: fewer than :mod:`._threads`' default,
+#: because the forward sums the first group of every slice with no write to overlap.
 PLANE_SLICES_PER_THREAD = 2
 
 
@@ -115,9 +121,6 @@ RUN_BYTES = 32 << 10
 #: The share of a core's L2 that two arrays' worth of a group fills, where groups are
 #: sized to stay in the L2 (Intel; see the module docstring).
 L2_SHARE = 4
-#: Values per block of a row's sums: each block is summed in the data's dtype, the block
-#: sums in float64 (see the module docstring).
-BLOCK = 4096
 
 
 def _groups_stay_in_l2():
@@ -126,11 +129,11 @@ def _groups_stay_in_l2():
     return cpu_vendor() == "GenuineIntel"
 
 
-def whole_slices(x):
-    """Whether each kernel thread takes its channels of ``x`` (N, C, M) as one slice and
-    one group: where groups are sized for long runs (not Intel) and x and dy fit together
-    in the usable L3, so that the second pass finds them there whatever the group's size
-    (see the module docstring)."""
+def by_items(x):
+    """Whether the training kernels go through ``x`` (N, C, M) by chunks of whole items
+    (:mod:`.batchnorm_items`) rather than by channel groups: where groups would be sized
+    for long runs (not Intel) and x and dy fit together in the usable L3, so that the
+    second pass finds them there whatever the order (see the module docstring)."""
     return not _groups_stay_in_l2() and not exceeds_cache(x, 2)
 
 
@@ -140,18 +143,15 @@ def group_channels(x):
     The forward holds two groups of x in cache (the one being written, the next being
     summed), the backward one group each of dy and x. Where groups stay in the L2
     (Intel), as many channels as fit, two arrays' worth, in ``1 / L2_SHARE`` of a core's
-    L2: on a 2 MB L2, 1 channel on bn-large and on bn-small. Elsewhere, all of them where
-    x and dy fit in the usable L3 (:func:`whole_slices`: the kernels then cap a group at
-    their slice, one a thread); else enough that each item's run of the group's rows is
-    at least :data:`RUN_BYTES` long, but no more than fit, two arrays' worth, in a core's
-    L2 plus a quarter of this thread's share of the usable L3
-    (:func:`._caches.usable_cache_bytes`): on bn-large, a 12.25 KiB row, 3 channels."""
-    N, C, M = x.shape
+    L2: on a 2 MB L2, 1 channel on bn-large and on bn-small. Elsewhere, enough that each
+    item's run of the group's rows is at least :data:`RUN_BYTES` long, but no more than
+    fit, two arrays' worth, in a core's L2 plus a quarter of this thread's share of the
+    usable L3 (:func:`._caches.usable_cache_bytes`): on bn-large, a 12.25 KiB row, this
+    gives 3 channels (arrays that fit in the L3 go by items instead, :func:`by_items`)."""
+    N, _, M = x.shape
     channel = max(1, 2 * N * M * x.itemsize)
     if _groups_stay_in_l2():
         return max(1, usable_cache_bytes(2) // L2_SHARE // channel)
-    if whole_slices(x):
-        return max(1, C)
     row = max(1, M * x.itemsize)
     budget = usable_cache_bytes(2) + usable_cache_bytes(3) // (4 * thread_count())
     return max(1, min(-(-RUN_BYTES // row), budget // channel))
@@ -172,182 +172,16 @@ def _streams_output(x):
     return STREAMING and exceeds_cache(x, 3)
 
 
-@jit(fastmath=REDUCTION_MATH)
-def _dy_sums(g, a, hi):
-    """``sum dy`` and ``sum dy (x - hi)`` (eq. 3.22) over one block of a row, summed in the
-    data's dtype and returned as float64."""
-    s = g.dtype.type(0)
-    sx = g.dtype.type(0)
-    for k in range(g.size):
-        s += g[k]
-        sx += g[k] * (a[k] - hi)
-    return np.float64(s), np.float64(sx)
-
-
-@jit(fastmath=REDUCTION_MATH)
-def _affine(p, out, hi, k1, k2):
-    """``out = (p - hi) k1 + k2``: the forward's ``gamma xhat + beta`` (eqs. 3.20, 3.24)."""
-    for k in range(out.size):
-        out[k] = (p[k] - hi) * k1 + k2
-
-
-@jit(fastmath=REDUCTION_MATH)
-def _affine_row(p, out, hi, k1, k2, stream):
-    """:func:`_affine` over one row; with ``stream``, the row's whole cache lines are
-    written by the same formula as streaming stores (:mod:`._stream`)."""
-    if not stream:
-        _affine(p, out, hi, k1, k2)
-        return
-    start, end = whole_lines(out)
-    _affine(p[:start], out[:start], hi, k1, k2)
-    for k in range(start, end, LINE // out.itemsize):
-        affine_line(p, out, k, hi, k1, k2)
-    _affine(p[end:], out[end:], hi, k1, k2)
-
-
-@jit(fastmath=REDUCTION_MATH)
-def _dx(p, q, out, hi, k1, k2, k0):
-    """``out = k1 p + k2 (q - hi) + k0``: eq. 3.23 with p = dy, q = x."""
-    for k in range(out.size):
-        out[k] = k1 * p[k] + k2 * (q[k] - hi) + k0
-
-
-@jit(fastmath=REDUCTION_MATH)
-def _dx_row(p, q, out, hi, k1, k2, k0, stream):
-    """:func:`_dx` over one row; with ``stream``, the row's whole cache lines are written
-    by the same formula as streaming stores (:mod:`._stream`)."""
-    if not stream:
-        _dx(p, q, out, hi, k1, k2, k0)
-        return
-    start, end = whole_lines(out)
-    _dx(p[:start], q[:start], out[:start], hi, k1, k2, k0)
-    for k in range(start, end, LINE // out.itemsize):
-        dx_line(p, q, out, k, hi, k1, k2, k0)
-    _dx(p[end:], q[end:], out[end:], hi, k1, k2, k0)
-
-
-@jit(fastmath=REDUCTION_MATH)
-def _forward_coefficients(pivot, s, s2, m, c, gamma, beta, eps, mean, var, invstd, like):
-    """Algorithm 1 (eqs. 3.19-3.20) for channel ``c`` from the sums of its ``m`` values
-    shifted by ``pivot``: stores its mean, biased variance and ``1 / sqrt(var + eps)``,
-    and returns ``(hi, a, b)`` in ``like``'s dtype with ``y = (x - hi) a + b``; the mean
-    is split as ``hi + lo`` so that ``x - hi`` rounds once."""
-    d = s / m
-    v = max(s2 / m - d * d, 0.0)
-    mu = pivot + d
-    inv = 1.0 / np.sqrt(v + eps)
-    mean[c], var[c], invstd[c] = mu, v, inv
-    scale = gamma[c] * inv
-    kind = like.dtype.type
-    hi = kind(mu)
-    return hi, kind(scale), kind(beta[c] - (mu - np.float64(hi)) * scale)
-
-
-@jit(fastmath=REDUCTION_MATH)
-def _normalize_block_and_sum(src, dst, hi, a, b, ahead, pivot):
-    """``dst = (src - hi) a + b``, and the sums of ``ahead - pivot`` and of its square,
-    summed in the data's dtype and returned as float64: one block of a row written
-    while a block of the next group is read."""
-    s = src.dtype.type(0)
-    s2 = src.dtype.type(0)
-    for k in range(src.size):
-        dst[k] = (src[k] - hi) * a + b
-        v = ahead[k] - pivot
-        s += v
-        s2 += v * v
-    return np.float64(s), np.float64(s2)
-
-
-@jit(inline="always")
-def _stream_lines_and_sum(p, out, start, writes, hi, a, b, q, pivot):
-    """The shifted sums of the row ``q``, ``sum (q - pivot)`` and ``sum (q - pivot)^2``
-    (eqs. 3.19-3.20), returned as float64, while ``writes`` lines of
-    ``out = (p - hi) a + b`` are streamed from ``start``, one after each line of ``q``
-    is read, so that reads and writes go to memory together (see the module
-    docstring). In blocks of :data:`BLOCK` values, each line goes to one of four pairs of
-    register accumulators in turn (:mod:`._lanes`); the values after the last whole line
-    go into the last block's fourth pair; a block's pairs are merged, and their lanes
-    added in float64. Not fast-math: every streamed row's sums, and the sums of a
-    slice's first group (``writes = 0``), are the same bits. numba inlines it into its
-    callers (a call per row took 1.8x the time of the inlined loop on rows of 196
-    values), so they must not be fast-math either: its float64 additions would take
-    their flags."""
-    L = lane_count(q.itemsize)
-    whole = q.size // L
-    s = 0.0
-    s2 = 0.0
-    for t0 in range(0, whole, BLOCK // L):
-        t1 = min(whole, t0 + BLOCK // L)
-        a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = zeros(q)
-        t = t0
-        while t + 4 <= t1:
-            if t < writes:
-                affine_line(p, out, start + t * L, hi, a, b)
-            a0, b0 = add_shifted(a0, b0, q, t * L, pivot)
-            if t + 1 < writes:
-                affine_line(p, out, start + (t + 1) * L, hi, a, b)
-            a1, b1 = add_shifted(a1, b1, q, (t + 1) * L, pivot)
-            if t + 2 < writes:
-                affine_line(p, out, start + (t + 2) * L, hi, a, b)
-            a2, b2 = add_shifted(a2, b2, q, (t + 2) * L, pivot)
-            if t + 3 < writes:
-                affine_line(p, out, start + (t + 3) * L, hi, a, b)
-            a3, b3 = add_shifted(a3, b3, q, (t + 3) * L, pivot)
-            t += 4
-        for u in range(t, t1):  # at most three lines
-            if u < writes:
-                affine_line(p, out, start + u * L, hi, a, b)
-            if u == t:
-                a0, b0 = add_shifted(a0, b0, q, u * L, pivot)
-            elif u == t + 1:
-                a1, b1 = add_shifted(a1, b1, q, u * L, pivot)
-            else:
-                a2, b2 = add_shifted(a2, b2, q, u * L, pivot)
-        if t1 == whole and whole * L < q.size:
-            a3, b3 = add_shifted_last(a3, b3, q, q.size - whole * L, pivot)
-        s += total(merge(merge(a0, a1), merge(a2, a3)))
-        s2 += total(merge(merge(b0, b1), merge(b2, b3)))
-    if whole == 0:  # a row shorter than a line
-        for k in range(q.size):
-            v = q[k] - pivot
-            s += np.float64(v)
-            s2 += np.float64(v * v)
-    return s, s2
-
-
-@jit(inline="always")
-def _stream_row_and_sum(p, out, hi, a, b, q, pivot):
-    """``out = (p - hi) a + b`` over one row, streamed, while the row ``q`` of the next
-    group is summed (:func:`_stream_lines_and_sum`); returns q's sums."""
-    start, end = whole_lines(out)
-    _affine(p[:start], out[:start], hi, a, b)
-    sums = _stream_lines_and_sum(p, out, start, (end - start) // lane_count(out.itemsize), hi, a, b, q, pivot)
-    _affine(p[end:], out[end:], hi, a, b)
-    return sums
-
-
 @jit
 def _sum_group(x, s, s2, c_lo, g0, g1, stream):
     """Add each row's shifted sums of channels ``[g0, g1)`` into ``s``, ``s2``: the first
-    group of a slice, summed as every later group will be (by
-    :func:`_stream_lines_and_sum` where the output is streamed, else by the fused block
-    loop, writing into a scratch block), so that a channel's sums, rounding included, do
+    group of a slice, summed as every later group will be
+    (:func:`._bn_rows.add_row_sums`), so that a channel's sums, rounding included, do
     not depend on where groups start."""
-    zero = x.dtype.type(0)
     scratch = np.empty(0 if stream else min(x.shape[2], BLOCK), x.dtype)
     for n in range(x.shape[0]):
         for c in range(g0, g1):
-            if stream:
-                r, r2 = _stream_lines_and_sum(x[n, c], x[n, c], 0, 0, zero, zero, zero, x[n, c], x[0, c, 0])
-                s[c - c_lo] += r
-                s2[c - c_lo] += r2
-                continue
-            for k0 in range(0, x.shape[2], BLOCK):
-                k1 = k0 + BLOCK
-                r, r2 = _normalize_block_and_sum(x[n, c, k0:k1], scratch, zero, zero, zero, x[n, c, k0:k1],
-                                                 x[0, c, 0])
-                s[c - c_lo] += r
-                s2[c - c_lo] += r2
+            add_row_sums(x, n, c, stream, scratch, s, s2, c - c_lo)
 
 
 @jit
@@ -447,18 +281,23 @@ def _forward_train_rows(counters, bounds, ticket, x, gamma, beta, eps, y, mean, 
         c_lo, c_hi = take_slice(counters, bounds, ticket)
 
 
-def _split(kernel, x, args, slices_per_thread=PLANE_SLICES_PER_THREAD):
+def _split(kernel, x, args):
     """Run ``kernel`` over x's channels on the kernel threads (:func:`._threads.run_sliced`)."""
     N, C, M = x.shape
     per_channel = max(N * M, 1)
     run_sliced(kernel, C, args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // per_channel),
-               slices_per_thread=slices_per_thread)
+               slices_per_thread=PLANE_SLICES_PER_THREAD)
 
 
-def _plane_slices(x):
-    """Slices per thread for the (N, C, M) training kernels: one where
-    :func:`whole_slices`, else :data:`PLANE_SLICES_PER_THREAD`."""
-    return 1 if whole_slices(x) else PLANE_SLICES_PER_THREAD
+def _by_chunks(kernel, x, args):
+    """Run a :mod:`.batchnorm_items` kernel on the kernel threads, ``args`` after its
+    work counters and chunk size; the scratch that follows them in ``args`` has a slot
+    for each of :func:`._threads.thread_count` threads."""
+    N, C, M = x.shape
+    chunk = item_chunk(x)
+    per_chunk = max(chunk * C * M, 1)
+    run_sliced(kernel, -(-N // chunk), args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // per_chunk),
+               slices_per_thread=1)
 
 
 @jit
@@ -506,9 +345,13 @@ def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=
     mean, var, invstd = np.empty(C), np.empty(C), np.empty(C)
     if C and M == 1:
         _split(_forward_train_rows, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
+    elif C and by_items(x):
+        work, partial, coefficients, statistics, rows = items_scratch(x, thread_count(), 3, 3)
+        _by_chunks(forward_train_items, x, (work, item_chunk(x), x, gamma, beta, float(eps), partial, coefficients,
+                                            statistics, rows, y, mean, var, invstd))
     elif C:
         _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x), _streams_output(x),
-                                          y, mean, var, invstd), _plane_slices(x))
+                                          y, mean, var, invstd))
     if running_mean is not None and running_var is not None:  # a layer's call: one dispatch
         _blend_both(running_mean, running_var, mean, var, float(momentum), m / (m - 1))
     elif running_mean is not None:
@@ -516,28 +359,6 @@ def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=
     elif running_var is not None:
         _blend(running_var, var, float(momentum), m / (m - 1))
     return y, mean, var, invstd
-
-
-@jit(fastmath=REDUCTION_MATH)
-def _backward_coefficients(s, sx, hi, m, c, gamma, mean, invstd, train, dgamma, dbeta, like):
-    """Eq. 3.22 for channel ``c`` (stores dgamma, dbeta) and eq. 3.23's dx as
-    ``dx = c1 dy + c2 (x - hi) + c0``, from ``s = sum dy`` and ``sx = sum dy (x - hi)``:
-    returns ``(c1, c2, c0)`` in ``like``'s dtype. ``hi`` is the mean rounded to that
-    dtype (split as in the forward, ``mean = hi + lo``), so that ``x - hi`` rounds once."""
-    inv = invstd[c]
-    mu = mean[c]
-    kind = like.dtype.type
-    sx -= (mu - np.float64(hi)) * s
-    dgamma[c] = sx * inv
-    dbeta[c] = s
-    k1 = gamma[c] * inv
-    if train:  # eq. 3.23: dx = k1 (dy - dbeta / m - xhat dgamma / m)
-        k2 = -k1 * inv * dgamma[c] / m
-        k0 = -k1 * s / m
-    else:  # eq. 3.24 is affine in x: dx = gamma / sigma dy
-        k2 = 0.0
-        k0 = 0.0
-    return kind(k1), kind(k2), kind(k0 - k2 * (mu - np.float64(hi)))
 
 
 @jit(fastmath=REDUCTION_MATH)
@@ -637,10 +458,14 @@ def batchnorm_backward(dy, x, gamma, mean, invstd, training=True):
     dgamma, dbeta = np.empty(C), np.empty(C)
     if x.shape[2] == 1:
         _split(_backward_rows, x, (dy, x, gamma, mean, invstd, bool(training), dx, dgamma, dbeta))
+    elif by_items(x):
+        work, partial, coefficients, statistics, _ = items_scratch(x, thread_count(), 4, 2)
+        _by_chunks(backward_items, x, (work, item_chunk(x), dy, x, gamma, mean, invstd, bool(training), partial,
+                                       coefficients, statistics, dx, dgamma, dbeta))
     else:
         _split(_backward_planes, x, (dy, x, gamma, mean, invstd, bool(training), group_channels(x),
                                      _streams_output(x),
-                                     dx, dgamma, dbeta), _plane_slices(x))
+                                     dx, dgamma, dbeta))
     return dx, dgamma, dbeta
 
 

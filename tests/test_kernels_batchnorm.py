@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +12,17 @@ from hypothesis import strategies as st
 import reference_kernels as ref
 from tinygrad_notes.kernels import batchnorm as bn_module
 from tinygrad_notes.kernels import batchnorm_backward, batchnorm_forward_infer, batchnorm_forward_train
+from tinygrad_notes.kernels import batchnorm_items as items_module
+
+#: The two ways the (N, C, M) training kernels go through x: by chunks of items (where x
+#: and dy fit in the L3, not on Intel) or by channel groups; every test of their numbers
+#: runs both.
+PATHS = {"items": True, "groups": False}
+
+
+def _take(path):
+    """Force the (N, C, M) training kernels onto ``path`` (a key of PATHS), as a context."""
+    return mock.patch.object(bn_module, "by_items", lambda x, items=PATHS[path]: items)
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
 #: float32's unit roundoff.
@@ -56,18 +69,20 @@ def _data(case):
     return x, rng.standard_normal(C) + 1.5, rng.standard_normal(C), rng.standard_normal(case["shape"]).astype(case["dtype"])
 
 
+@pytest.mark.parametrize("path", PATHS)
 @settings(max_examples=60, deadline=None)
-@given(bn_cases())
-def test_training_forward_and_backward_match_the_reference(case):
+@given(case=bn_cases())
+def test_training_forward_and_backward_match_the_reference(path, case):
     x, gamma, beta, dy = _data(case)
-    y, mean, var, invstd = batchnorm_forward_train(x, gamma, beta, 1e-5)
+    with _take(path):
+        y, mean, var, invstd = batchnorm_forward_train(x, gamma, beta, 1e-5)
+        dx, dgamma, dbeta = batchnorm_backward(dy, x, gamma, mean, invstd)
     ry, _, _ = ref.batch_norm_train(x, gamma, beta, 1e-5)
     tol = TOL[case["dtype"]]
     assert y.dtype == x.dtype
     np.testing.assert_allclose(y, ry, **tol)
     assert_statistics_close(x, mean, var)
     np.testing.assert_allclose(invstd, 1 / np.sqrt(var + 1e-5), rtol=1e-14)
-    dx, dgamma, dbeta = batchnorm_backward(dy, x, gamma, mean, invstd)
     rdx, rdgamma, rdbeta = ref.batch_norm_train_backward(dy, x, gamma, 1e-5)
     np.testing.assert_allclose(dx, rdx, **tol)
     np.testing.assert_allclose(dgamma, rdgamma, **tol)
@@ -147,6 +162,9 @@ def test_rows_longer_than_a_block(monkeypatch, dtype):
         for a, b in zip(_forward_and_backward(monkeypatch, x, dy, gamma, beta, 2, stream), one):
             np.testing.assert_array_equal(a, b)
         _check_long_rows(x, dy, gamma, beta, *one)
+    with _take("items"):
+        y, mean, var, invstd = batchnorm_forward_train(x, gamma, beta, 1e-5)
+        _check_long_rows(x, dy, gamma, beta, y, mean, var, invstd, *batchnorm_backward(dy, x, gamma, mean, invstd))
 
 
 def _check_long_rows(x, dy, gamma, beta, y, mean, var, invstd, dx, dgamma, dbeta):
@@ -166,16 +184,19 @@ def _check_long_rows(x, dy, gamma, beta, y, mean, var, invstd, dx, dgamma, dbeta
     np.testing.assert_allclose(y, centred * scale + beta[None, :, None], **TOL[np.float32])
 
 
-@pytest.mark.parametrize("shape", [(6, 7, 5), (4, 6, 70), (9, 11, 1)])
+@pytest.mark.parametrize("shape", [(6, 7, 5), (4, 6, 70), (9, 11, 1), (40, 4, 3000)])
 @pytest.mark.parametrize("forced", [True, False])
 @pytest.mark.parametrize("stream", [True, False])
-def test_split_over_threads_gives_the_same_numbers(monkeypatch, shape, forced, stream):
+@pytest.mark.parametrize("path", PATHS)
+def test_split_over_threads_gives_the_same_numbers(monkeypatch, shape, forced, stream, path):
     """Slices of channels start at other channels: the first group of a slice is summed
-    as later groups are, with y and dx streamed or not."""
+    as later groups are, with y and dx streamed or not; chunks of items are added in
+    order whichever thread summed them (forty items of 47 KiB: seven chunks)."""
     rng = np.random.default_rng(1)
     x, dy = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32)
     gamma, beta = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
     monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: stream)
+    monkeypatch.setattr(bn_module, "by_items", lambda x: PATHS[path])
     whole = batchnorm_forward_train(x, gamma, beta, 1e-5)
     monkeypatch.setattr(bn_module, "MIN_ELEMENTS_PER_THREAD", 1)  # the real threads split it
     if forced:  # and even on a one-CPU machine, four slices
@@ -226,6 +247,7 @@ def _forward_and_backward(monkeypatch, x, dy, gamma, beta, group, stream):
     """The training forward and the backward, channels in groups of ``group``, y and dx
     streamed or not (streaming stores are emitted on x86-64; elsewhere both store
     plainly)."""
+    monkeypatch.setattr(bn_module, "by_items", lambda x: False)
     monkeypatch.setattr(bn_module, "group_channels", lambda x: group)
     monkeypatch.setattr(bn_module, "exceeds_cache", lambda *args: stream)
     y, mean, var, inv = batchnorm_forward_train(x, gamma, beta, 1e-5)
@@ -268,37 +290,87 @@ def test_channel_groups_give_the_same_numbers_streamed_or_not(monkeypatch, dtype
 
 
 def test_the_group_size_follows_rows_and_caches(monkeypatch):
-    """Where groups are sized for long runs (AMD): x and dy that fit together in the
-    usable L3 go as one slice and one group a thread; larger ones in groups whose run per
-    item reaches RUN_BYTES (32 KiB), unless two arrays' worth of the group would not fit
-    in the L2 plus a quarter of a thread's share of the L3."""
+    """Where groups are sized for long runs (AMD): a group's run per item reaches
+    RUN_BYTES (32 KiB), unless two arrays' worth of the group would not fit in the L2 plus
+    a quarter of a thread's share of the L3."""
     sizes = {2: 1 << 20, 3: 32 << 20}
     monkeypatch.setattr(bn_module, "cpu_vendor", lambda: "AuthenticAMD")
     monkeypatch.setattr(bn_module, "usable_cache_bytes", lambda level: sizes[level])
     monkeypatch.setattr(bn_module, "thread_count", lambda: 2)
     assert bn_module.RUN_BYTES == 32 << 10
-
-    def plan(shape, dtype=np.float32):
-        x = np.empty(shape, dtype)
-        return bn_module.group_channels(x), bn_module._plane_slices(x)
-
-    # x and dy fit in 32 MiB: all channels in a group, one slice a thread
-    assert plan((32, 8, 1024)) == (8, 1)
-    assert plan((64, 32, 1024)) == (32, 1)  # bn-small, 8 MiB an array
-    assert plan((128, 32, 1024)) == (32, 1)  # 16 MiB: exactly fits twice
-    # larger: runs of at least 32 KiB, as the L2 and the L3 allow
-    slices = bn_module.PLANE_SLICES_PER_THREAD
-    assert plan((129, 32, 1024)) == (4, slices)  # 1 MiB a channel (two arrays' worth): 5 MiB hold 4
-    assert plan((32, 64, 3136)) == (3, slices)  # bn-large: 12.25 KiB rows
-    assert plan((16, 512, 1024)) == (8, slices)  # 4 KiB rows
-    assert plan((16, 256, 1024), np.float64) == (4, slices)  # 8 KiB rows
-    assert plan((5, 65536, 16)) == (512, slices)  # 64-byte rows
-    assert plan((256, 20, 1024)) == (2, slices)  # 2 MiB a channel: 5 MiB hold two
-    assert plan((512, 16, 1024)) == (1, slices)
+    assert bn_module.group_channels(np.empty((32, 8, 1024), np.float32)) == 8  # 4 KiB rows
+    assert bn_module.group_channels(np.empty((32, 64, 3136), np.float32)) == 3  # 12.25 KiB rows
+    assert bn_module.group_channels(np.empty((32, 8, 1024), np.float64)) == 4
+    assert bn_module.group_channels(np.empty((4, 64, 16), np.float32)) == 512  # the caller caps it at C
+    # 1 MiB a channel and array: 5 MiB hold two channels of two arrays
+    assert bn_module.group_channels(np.empty((256, 8, 1024), np.float32)) == 2
+    assert bn_module.group_channels(np.empty((512, 8, 1024), np.float32)) == 1
     monkeypatch.setattr(bn_module, "thread_count", lambda: 8)  # 1 + 1 MiB
-    assert plan((256, 20, 1024)) == (1, slices)
+    assert bn_module.group_channels(np.empty((256, 8, 1024), np.float32)) == 1
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 1) is False  # exactly 32 MiB
     assert bn_module.exceeds_cache(np.empty((32, 64, 4096), np.float32), 2) is True
+
+
+def test_x_and_dy_that_fit_in_the_l3_go_by_items_in_chunks_of_at_least_256_kib(monkeypatch):
+    sizes = {2: 1 << 20, 3: 32 << 20}
+    monkeypatch.setattr(bn_module, "cpu_vendor", lambda: "AuthenticAMD")
+    monkeypatch.setattr(bn_module, "usable_cache_bytes", lambda level: sizes[level])
+    assert bn_module.by_items(np.empty((64, 32, 1024), np.float32))  # bn-small: 8 MiB an array
+    assert bn_module.by_items(np.empty((128, 32, 1024), np.float32))  # 16 MiB: twice exactly fits
+    assert not bn_module.by_items(np.empty((129, 32, 1024), np.float32))
+    assert not bn_module.by_items(np.empty((32, 64, 3136), np.float32))  # bn-large
+    monkeypatch.setattr(bn_module, "cpu_vendor", lambda: "GenuineIntel")  # groups stay in the L2
+    assert not bn_module.by_items(np.empty((64, 32, 1024), np.float32))
+    assert items_module.CHUNK_BYTES == 256 << 10
+    assert items_module.item_chunk(np.empty((64, 32, 1024), np.float32)) == 2  # 128 KiB items
+    assert items_module.item_chunk(np.empty((64, 32, 1024), np.float64)) == 1
+    assert items_module.item_chunk(np.empty((40, 3, 4096), np.float32)) == 6  # 48 KiB items
+    assert items_module.item_chunk(np.empty((2, 1, 1), np.float32)) == 65536  # one chunk of everything
+    assert items_module.item_chunk(np.empty((3, 0, 5), np.float32)) == 1 << 18
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_chunks_of_items_are_each_summed_and_written_once_by_any_number_of_threads(threads):
+    """The items kernels' first and second passes, run directly on ``threads`` Python
+    threads at once (one a scratch slot): every chunk is taken once in each pass, the
+    statistics are stored once, and the numbers are those of one thread alone."""
+    import threading
+
+    from tinygrad_notes.kernels._spin import SPINNING
+
+    if threads > 1 and not SPINNING:
+        threads = 1  # without spinning the kernels run on one thread (see batchnorm_items)
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((13, 4, 300)) * 2 + 3).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    gamma, beta = rng.standard_normal(4) + 1.5, rng.standard_normal(4)
+    with _take("items"):
+        expected = batchnorm_forward_train(x, gamma, beta, 1e-5)
+        expected += batchnorm_backward(dy, x, gamma, expected[1], expected[3])
+    chunk = 2  # seven chunks, the last of one item
+    counters, bounds = np.zeros(4, np.int64), np.zeros(1, np.int64)
+
+    def on_threads(kernel, *args):
+        workers = [threading.Thread(target=kernel, args=(counters, bounds, np.zeros(1, np.int64)) + args)
+                   for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+
+    work, partial, coefficients, statistics, rows = items_module.scratch(x, threads, 3, 3)
+    partial = np.empty((7, 2, 4))
+    y, mean, var, invstd = np.full_like(x, np.nan), np.full(4, np.nan), np.full(4, np.nan), np.full(4, np.nan)
+    on_threads(items_module.forward_train_items, work, chunk, x, gamma, beta, 1e-5, partial, coefficients,
+               statistics, rows, y, mean, var, invstd)
+    assert work.tolist() == [7 + threads, 7, 7 + threads, threads]  # every thread found every pass's end
+    work, _, coefficients, statistics, _ = items_module.scratch(x, threads, 4, 2)
+    dx, dgamma, dbeta = np.full_like(x, np.nan), np.full(4, np.nan), np.full(4, np.nan)
+    on_threads(items_module.backward_items, work, chunk, dy, x, gamma, mean, invstd, True, partial, coefficients,
+               statistics, dx, dgamma, dbeta)
+    assert work.tolist() == [7 + threads, 7, 7 + threads, threads]
+    for got, want in zip((y, mean, var, invstd, dx, dgamma, dbeta), expected):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_on_intel_the_group_size_keeps_two_arrays_of_it_in_a_quarter_of_the_l2(monkeypatch):

@@ -14,7 +14,8 @@ MODULES = ["tinygrad_notes.kernels.conv2d", "tinygrad_notes.kernels.batchnorm", 
            "tinygrad_notes.kernels.conv2d_winograd", "tinygrad_notes.kernels.conv2d_weight_grad_wide",
            "tinygrad_notes.kernels.activation", "tinygrad_notes.kernels._caches",
            "tinygrad_notes.kernels._stream", "tinygrad_notes.kernels._spin",
-           "tinygrad_notes.kernels._transpose", "tinygrad_notes.kernels._lanes"]
+           "tinygrad_notes.kernels._transpose", "tinygrad_notes.kernels._lanes",
+           "tinygrad_notes.kernels._bn_rows", "tinygrad_notes.kernels.batchnorm_items"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tinygrad_notes.kernels import _bn_rows as rows_module
 from tinygrad_notes.kernels import _lanes
-from tinygrad_notes.kernels import batchnorm as bn_module
+from tinygrad_notes.kernels._stream import STREAMING, store_fence
 
 
 def _row(dtype, size, seed):
@@ -25,8 +26,8 @@ def test_row_sums_jitted_give_the_bits_of_numpy(dtype, size):
     q = _row(dtype, size, size)
     pivot, zero = q[0], dtype(0)
     args = (q, q, 0, 0, zero, zero, zero, q, pivot)
-    jitted = bn_module._stream_lines_and_sum(*args)
-    python = getattr(bn_module._stream_lines_and_sum, "py_func", bn_module._stream_lines_and_sum)
+    jitted = rows_module._stream_lines_and_sum(*args)
+    python = getattr(rows_module._stream_lines_and_sum, "py_func", rows_module._stream_lines_and_sum)
     assert jitted == python(*args)
     d = q.astype(np.float64) - np.float64(pivot)
     bound = size * np.finfo(dtype).eps
@@ -38,14 +39,14 @@ def test_row_sums_jitted_give_the_bits_of_numpy(dtype, size):
 def test_streamed_writes_leave_the_sums_alone(offset):
     """Streaming a row of y alongside, from any alignment, changes neither the sums nor
     the numbers written (against numpy's ``(p - hi) a + b``)."""
-    if not bn_module.STREAMING:
+    if not STREAMING:
         pytest.skip("streaming stores are emitted only by numba's JIT on x86-64; the kernels then store plainly")
     q, p = _row(np.float32, 300, 1), _row(np.float32, 300 + offset, 2)[offset:]
     hi, a, b = np.float32(40), np.float32(0.5), np.float32(-1)
-    alone = bn_module._stream_lines_and_sum(q, q, 0, 0, hi, a, b, q, q[0])
+    alone = rows_module._stream_lines_and_sum(q, q, 0, 0, hi, a, b, q, q[0])
     out = np.zeros_like(p)
-    assert bn_module._stream_row_and_sum(p, out, hi, a, b, q, q[0]) == alone
-    bn_module.store_fence()
+    assert rows_module._stream_row_and_sum(p, out, hi, a, b, q, q[0]) == alone
+    store_fence()
     np.testing.assert_allclose(out, (p - hi) * a + b, rtol=1e-6, atol=1e-6)
 
 
