@@ -71,9 +71,35 @@ def scratch(x, slots, coefficients, statistics):
 
 
 @jit(inline="always")
+def _take(work, which, chunks):
+    """The next chunk of the pass whose counter is ``work[which]``, and whether there was
+    one left."""
+    q = fetch_add(work, which, 1)
+    return q, q < chunks
+
+
+@jit(inline="always")
+def _summed(work, chunks):
+    """Count a chunk summed; True for the thread that summed the last one."""
+    return fetch_add(work, SUMMED, 1) == chunks - 1
+
+
+@jit(inline="always")
 def _wait_for_sums(work, chunks):
     if SPINNING:  # without spinning (numba's JIT off) one thread runs the kernel alone
         spin_until(work, SUMMED, SUMMED + 1, chunks, True, _FOREVER)
+
+
+@jit
+def _chunk_totals(partial, c):
+    """Channel ``c``'s two sums, the chunks' added in chunk order (not fast-math, whatever
+    the caller: so the order holds)."""
+    total = 0.0
+    total2 = 0.0
+    for q in range(partial.shape[0]):
+        total += partial[q, 0, c]
+        total2 += partial[q, 1, c]
+    return total, total2
 
 
 @jit
@@ -88,18 +114,16 @@ def forward_train_items(counters, bounds, ticket, work, chunk, x, gamma, beta, e
     hand_out(counters, ticket)
     slot = fetch_add(work, JOINED, 1)
     last = False
-    while True:
-        q = fetch_add(work, TAKEN, 1)
-        if q >= chunks:
-            break
+    q, more = _take(work, TAKEN, chunks)
+    while more:
         s, s2 = partial[q, 0], partial[q, 1]
         s[:] = 0.0
         s2[:] = 0.0
         for n in range(q * chunk, min(N, (q + 1) * chunk)):
             for c in range(C):
                 add_row_sums(x, n, c, False, rows[slot], s, s2, c)
-        if fetch_add(work, SUMMED, 1) == chunks - 1:
-            last = True
+        last = _summed(work, chunks) or last
+        q, more = _take(work, TAKEN, chunks)
     _wait_for_sums(work, chunks)
     hi, a, b = coefficients[slot, 0], coefficients[slot, 1], coefficients[slot, 2]
     if last:
@@ -107,20 +131,15 @@ def forward_train_items(counters, bounds, ticket, work, chunk, x, gamma, beta, e
     else:
         to_mean, to_var, to_invstd = statistics[slot, 0], statistics[slot, 1], statistics[slot, 2]
     for c in range(C):
-        total = 0.0
-        total2 = 0.0
-        for q in range(chunks):
-            total += partial[q, 0, c]
-            total2 += partial[q, 1, c]
+        total, total2 = _chunk_totals(partial, c)
         hi[c], a[c], b[c] = _forward_coefficients(np.float64(x[0, c, 0]), total, total2, m, c, gamma, beta, eps,
                                                   to_mean, to_var, to_invstd, x)
-    while True:
-        q = fetch_add(work, WRITTEN, 1)
-        if q >= chunks:
-            break
+    q, more = _take(work, WRITTEN, chunks)
+    while more:
         for n in range(q * chunk, min(N, (q + 1) * chunk)):
             for c in range(C):
                 _affine(x[n, c], y[n, c], hi[c], a[c], b[c])
+        q, more = _take(work, WRITTEN, chunks)
     wait_for_workers(counters, ticket)
 
 
@@ -138,10 +157,8 @@ def backward_items(counters, bounds, ticket, work, chunk, dy, x, gamma, mean, in
     for c in range(C):
         hi[c] = mean[c]  # rounded to x's dtype: the mean's split, hi + lo
     last = False
-    while True:
-        q = fetch_add(work, TAKEN, 1)
-        if q >= chunks:
-            break
+    q, more = _take(work, TAKEN, chunks)
+    while more:
         s, sx = partial[q, 0], partial[q, 1]
         s[:] = 0.0
         sx[:] = 0.0
@@ -152,24 +169,19 @@ def backward_items(counters, bounds, ticket, work, chunk, dy, x, gamma, mean, in
                     r, rx = _dy_sums(dy[n, c, k0:k1], x[n, c, k0:k1], hi[c])
                     s[c] += r
                     sx[c] += rx
-        if fetch_add(work, SUMMED, 1) == chunks - 1:
-            last = True
+        last = _summed(work, chunks) or last
+        q, more = _take(work, TAKEN, chunks)
     _wait_for_sums(work, chunks)
     c1, c2, c0 = coefficients[slot, 1], coefficients[slot, 2], coefficients[slot, 3]
     to_dgamma, to_dbeta = (dgamma, dbeta) if last else (statistics[slot, 0], statistics[slot, 1])
     for c in range(C):
-        total = 0.0
-        total_x = 0.0
-        for q in range(chunks):
-            total += partial[q, 0, c]
-            total_x += partial[q, 1, c]
+        total, total_x = _chunk_totals(partial, c)
         c1[c], c2[c], c0[c] = _backward_coefficients(total, total_x, hi[c], m, c, gamma, mean, invstd, train,
                                                      to_dgamma, to_dbeta, x)
-    while True:
-        q = fetch_add(work, WRITTEN, 1)
-        if q >= chunks:
-            break
+    q, more = _take(work, WRITTEN, chunks)
+    while more:
         for n in range(q * chunk, min(N, (q + 1) * chunk)):
             for c in range(C):
                 _dx(dy[n, c], x[n, c], dx[n, c], hi[c], c1[c], c2[c], c0[c])
+        q, more = _take(work, WRITTEN, chunks)
     wait_for_workers(counters, ticket)
