@@ -289,12 +289,11 @@ def _split(kernel, x, args):
                slices_per_thread=PLANE_SLICES_PER_THREAD)
 
 
-def _by_chunks(kernel, x, args):
-    """Run a :mod:`.batchnorm_items` kernel on the kernel threads, ``args`` after its
-    work counters and chunk size; the scratch that follows them in ``args`` has a slot
-    for each of :func:`._threads.thread_count` threads."""
+def _by_chunks(kernel, x, chunk, args):
+    """Run a :mod:`.batchnorm_items` kernel on x in chunks of ``chunk`` items on the
+    kernel threads; the scratch in ``args`` has a slot for each of
+    :func:`._threads.thread_count` threads."""
     N, C, M = x.shape
-    chunk = item_chunk(x)
     per_chunk = max(chunk * C * M, 1)
     run_sliced(kernel, -(-N // chunk), args, min_per_thread=max(1, MIN_ELEMENTS_PER_THREAD // per_chunk),
                slices_per_thread=1)
@@ -346,9 +345,10 @@ def batchnorm_forward_train(x, gamma, beta, eps, running_mean=None, running_var=
     if C and M == 1:
         _split(_forward_train_rows, x, (x, gamma, beta, float(eps), y, mean, var, invstd))
     elif C and by_items(x):
-        work, partial, coefficients, statistics, rows = items_scratch(x, thread_count(), 3, 3)
-        _by_chunks(forward_train_items, x, (work, item_chunk(x), x, gamma, beta, float(eps), partial, coefficients,
-                                            statistics, rows, y, mean, var, invstd))
+        chunk = item_chunk(x)
+        work, partial, coefficients, statistics, rows = items_scratch(x, chunk, thread_count(), 3, 3, rows=True)
+        _by_chunks(forward_train_items, x, chunk, (work, chunk, x, gamma, beta, float(eps), partial, coefficients,
+                                                   statistics, rows, y, mean, var, invstd))
     elif C:
         _split(_forward_train_planes, x, (x, gamma, beta, float(eps), group_channels(x), _streams_output(x),
                                           y, mean, var, invstd))
@@ -459,9 +459,10 @@ def batchnorm_backward(dy, x, gamma, mean, invstd, training=True):
     if x.shape[2] == 1:
         _split(_backward_rows, x, (dy, x, gamma, mean, invstd, bool(training), dx, dgamma, dbeta))
     elif by_items(x):
-        work, partial, coefficients, statistics, _ = items_scratch(x, thread_count(), 4, 2)
-        _by_chunks(backward_items, x, (work, item_chunk(x), dy, x, gamma, mean, invstd, bool(training), partial,
-                                       coefficients, statistics, dx, dgamma, dbeta))
+        chunk = item_chunk(x)
+        work, partial, coefficients, statistics, _ = items_scratch(x, chunk, thread_count(), 4, 2)
+        _by_chunks(backward_items, x, chunk, (work, chunk, dy, x, gamma, mean, invstd, bool(training), partial,
+                                              coefficients, statistics, dx, dgamma, dbeta))
     else:
         _split(_backward_planes, x, (dy, x, gamma, mean, invstd, bool(training), group_channels(x),
                                      _streams_output(x),

@@ -58,16 +58,16 @@ def item_chunk(x):
     return max(1, -(-CHUNK_BYTES // item))
 
 
-def scratch(x, slots, coefficients, statistics):
+def scratch(x, chunk, slots, coefficients, statistics, rows=False):
     """The work counters and the scratch of ``slots`` threads for a kernel on ``x``
-    (N, C, M): ``(work, partial, coefficients, statistics, rows)``, with the chunks'
-    sums ``partial`` (chunks, 2, C) and, per slot, ``coefficients`` arrays of C values
-    of x's dtype, ``statistics`` float64 arrays of C values (where a thread that does
-    not store the statistics writes them) and a block of a row."""
+    (N, C, M) in chunks of ``chunk`` items: ``(work, partial, coefficients, statistics,
+    rows)``, with the chunks' sums ``partial`` (chunks, 2, C) and, per slot,
+    ``coefficients`` arrays of C values of x's dtype, ``statistics`` float64 arrays of C
+    values (where a thread that does not store the statistics writes them) and, with
+    ``rows`` (the forward), a block of a row (else an empty one)."""
     N, C, M = x.shape
-    chunks = -(-N // item_chunk(x))
-    return (np.zeros(4, np.int64), np.empty((chunks, 2, C)), np.empty((slots, coefficients, C), x.dtype),
-            np.empty((slots, statistics, C)), np.empty((slots, min(M, BLOCK)), x.dtype))
+    return (np.zeros(4, np.int64), np.empty((-(-N // chunk), 2, C)), np.empty((slots, coefficients, C), x.dtype),
+            np.empty((slots, statistics, C)), np.empty((slots, min(M, BLOCK) if rows else 0), x.dtype))
 
 
 @jit(inline="always")

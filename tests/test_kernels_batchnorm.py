@@ -358,13 +358,12 @@ def test_chunks_of_items_are_each_summed_and_written_once_by_any_number_of_threa
         for t in workers:
             t.join()
 
-    work, partial, coefficients, statistics, rows = items_module.scratch(x, threads, 3, 3)
-    partial = np.empty((7, 2, 4))
+    work, partial, coefficients, statistics, rows = items_module.scratch(x, chunk, threads, 3, 3, rows=True)
     y, mean, var, invstd = np.full_like(x, np.nan), np.full(4, np.nan), np.full(4, np.nan), np.full(4, np.nan)
     on_threads(items_module.forward_train_items, work, chunk, x, gamma, beta, 1e-5, partial, coefficients,
                statistics, rows, y, mean, var, invstd)
     assert work.tolist() == [7 + threads, 7, 7 + threads, threads]  # every thread found every pass's end
-    work, _, coefficients, statistics, _ = items_module.scratch(x, threads, 4, 2)
+    work, _, coefficients, statistics, _ = items_module.scratch(x, chunk, threads, 4, 2)
     dx, dgamma, dbeta = np.full_like(x, np.nan), np.full(4, np.nan), np.full(4, np.nan)
     on_threads(items_module.backward_items, work, chunk, dy, x, gamma, mean, invstd, True, partial, coefficients,
                statistics, dx, dgamma, dbeta)
